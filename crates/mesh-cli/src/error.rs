@@ -1,0 +1,22 @@
+//! The CLI's one error type; `main` prints it and exits non-zero.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Runtime(#[from] mesh_runtime::RuntimeError),
+    #[error(transparent)]
+    Kafka(#[from] mesh_kafka::KafkaError),
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "data directory {path} is in use by another `mesh up` (lock held on {path}/.lock); \
+         stop it or pass another --data-dir"
+    )]
+    DataDirLocked { path: PathBuf },
+}

@@ -1,0 +1,119 @@
+//! `mesh up`: everything in one process.
+//!
+//! With no `kafka.bootstrap_servers`, it starts the embedded broker (librdkafka's mock cluster
+//! served on `embedded_broker.listen`) and provisions the platform topics on it, since that broker
+//! has no CreateTopics; with one, it ensures the same topics on the real cluster through the Admin
+//! API. Then it starts every service that exists (each on its own port, DESIGN.md §6). The data
+//! directory is locked so two `mesh up`s never share single-node state.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use mesh_kafka::KafkaConfig;
+use mesh_kafka::admin::{Provisioner, TopicOutcome};
+use mesh_kafka::embedded::{EmbeddedBroker, RETENTION_LIMIT};
+use mesh_runtime::Shutdown;
+
+use crate::CliError;
+use crate::config::MeshConfig;
+
+/// Which Kafka `mesh up` is using.
+#[derive(Debug)]
+pub enum Broker {
+    Embedded(EmbeddedBroker),
+    External { bootstrap: String },
+}
+
+/// A started `mesh up`; drop it after draining the shutdown tree.
+#[derive(Debug)]
+pub struct Running {
+    pub broker: Broker,
+    /// The config every service's Kafka clients use.
+    pub kafka: KafkaConfig,
+    pub topics: Vec<(String, TopicOutcome)>,
+    /// (service name, HTTP address) of each started service.
+    pub services: Vec<(&'static str, std::net::SocketAddr)>,
+    pub data_dir: PathBuf,
+    _lock: File,
+}
+
+/// Starts the broker (if embedded), the platform topics and the services, under `shutdown`.
+pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, CliError> {
+    let lock = lock_data_dir(&config.data_dir)?;
+    let (broker, kafka, provisioner) = match &config.kafka.bootstrap_servers {
+        None => {
+            let b = EmbeddedBroker::start(config.embedded_broker.listen, &shutdown.child()).await?;
+            let (kafka, prov) = (b.kafka_config(), b.provisioner());
+            (Broker::Embedded(b), kafka, prov)
+        }
+        Some(bootstrap) => {
+            let prov = Provisioner::admin(&config.kafka)?;
+            let broker = Broker::External {
+                bootstrap: bootstrap.clone(),
+            };
+            (broker, config.kafka.clone(), prov)
+        }
+    };
+    let topics = provisioner.ensure_topics(&config.topics.specs()).await?;
+    Ok(Running {
+        broker,
+        kafka,
+        topics,
+        // Services register here as they are built (registry 8081, gateway 8095, freshness
+        // 8096, lineage 5000).
+        services: Vec::new(),
+        data_dir: config.data_dir.clone(),
+        _lock: lock,
+    })
+}
+
+fn lock_data_dir(dir: &Path) -> Result<File, CliError> {
+    let io = |source| CliError::DataDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let file = File::create(dir.join(".lock")).map_err(io)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(CliError::DataDirLocked {
+            path: dir.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(e)),
+    }
+}
+
+impl Running {
+    /// What `mesh up` prints once everything is reachable.
+    pub fn banner(&self) -> String {
+        let mut s = format!("mesh {} is up\n", env!("CARGO_PKG_VERSION"));
+        match &self.broker {
+            Broker::Embedded(b) => {
+                let _ = writeln!(s, "  kafka      {}  (embedded broker)", b.addr());
+                let _ = writeln!(s, "             keeps {RETENTION_LIMIT};");
+                let _ = writeln!(
+                    s,
+                    "             use `mesh up --config mesh.toml` with kafka.bootstrap_servers for real Kafka"
+                );
+            }
+            Broker::External { bootstrap } => {
+                let _ = writeln!(s, "  kafka      {bootstrap}");
+            }
+        }
+        let names: Vec<&str> = self.topics.iter().map(|(t, _)| t.as_str()).collect();
+        let _ = writeln!(s, "  topics     {}", names.join(", "));
+        let _ = writeln!(s, "  data dir   {}", self.data_dir.display());
+        if self.services.is_empty() {
+            let _ = writeln!(
+                s,
+                "  services   none built yet (registry :8081, gateway :8095, freshness :8096 and lineage :5000 start here as they land)"
+            );
+        }
+        for (name, addr) in &self.services {
+            let _ = writeln!(s, "  {name:<10} http://{addr}  (/health/ready, /metrics)");
+        }
+        s.push_str("Press Ctrl-C to stop.");
+        s
+    }
+}
