@@ -231,7 +231,10 @@ fn help_and_version_are_useful() {
 
 #[test]
 fn shipped_example_config_is_valid() {
-    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/mesh.example.toml");
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/mesh.example.toml"
+    );
     let out = Command::new(MESH)
         .args(["config", "check", example])
         .output()

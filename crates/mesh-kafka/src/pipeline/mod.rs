@@ -215,6 +215,8 @@ impl<P: Processor> Pipeline<P> {
             processor = p;
             match result {
                 Ok(()) => return Ok(()),
+                // Retrying cannot fix a bad configuration.
+                Err(e @ KafkaError::Config(_)) => return Err(e),
                 Err(e) if shutdown.is_cancelled() => return Err(e),
                 Err(e) => {
                     tracing::error!(pipeline = %name, error = %e, ?backoff, "pipeline restarting");

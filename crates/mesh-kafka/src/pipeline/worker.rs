@@ -240,12 +240,13 @@ impl Worker {
                 }
                 Some(Ok(msg)) => msg,
             };
+            // Noted before anything can fail, so an abandoned batch rewinds to this record.
+            batch.note_input(msg.topic(), msg.partition(), msg.offset());
+            count += 1;
             if deadline.is_none() {
                 sink.begin()?;
                 deadline = Some(Instant::now() + self.config.max_batch_wait);
             }
-            batch.note_input(msg.topic(), msg.partition(), msg.offset());
-            count += 1;
             let outputs = processor.process(&msg).map_err(|e| match e {
                 ProcessError::Retry(r) => StepError::Abortable(format!("processor: {r}")),
             })?;

@@ -1,0 +1,6 @@
+//! Tests of the Avro module, one file per concern.
+
+mod canonical_cases;
+mod compat_behaviour;
+mod compat_cases;
+mod parse_cases;
