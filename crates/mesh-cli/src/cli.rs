@@ -35,6 +35,8 @@ pub enum Command {
     /// Run the whole mesh in one process: with no Kafka configured, an embedded in-memory
     /// broker on 127.0.0.1:9092, the platform topics, and every service. Runs until Ctrl-C.
     Up(UpArgs),
+    /// Run the schema registry alone (Confluent Schema Registry REST API, default port 8081).
+    Registry(RegistryArgs),
     /// Print mesh's version and the librdkafka it was built with.
     Version,
     /// Work with configuration files.
@@ -55,6 +57,21 @@ pub struct UpArgs {
     /// Use this Kafka cluster instead of the embedded broker.
     #[arg(long, value_name = "HOST:PORT[,...]")]
     pub bootstrap_server: Option<String>,
+
+    /// Address of the schema registry (default 127.0.0.1:8081; port 0 = any free).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub registry_listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Args)]
+pub struct RegistryArgs {
+    /// Address to serve the Confluent API on (default 127.0.0.1:8081; port 0 = any free).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<SocketAddr>,
+
+    /// Keep schemas in an on-disk store in DIR (default: registry.data_dir, else in memory).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -101,6 +118,20 @@ impl UpArgs {
         }
         if let Some(b) = &self.bootstrap_server {
             config.kafka.bootstrap_servers = Some(b.clone());
+        }
+        if let Some(l) = self.registry_listen {
+            config.registry.listen = l;
+        }
+    }
+}
+
+impl RegistryArgs {
+    pub fn apply(&self, config: &mut MeshConfig) {
+        if let Some(l) = self.listen {
+            config.registry.listen = l;
+        }
+        if let Some(d) = &self.data_dir {
+            config.registry.data_dir = Some(d.clone());
         }
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use mesh_kafka::KafkaConfig;
 use mesh_kafka::admin::TopicSpec;
+use mesh_registry::RegistryConfig;
 use mesh_runtime::telemetry::TelemetryConfig;
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +21,9 @@ pub struct MeshConfig {
     pub kafka: KafkaConfig,
     pub embedded_broker: EmbeddedBrokerConfig,
     pub topics: PlatformTopics,
-    /// Where single-node state lives (the registry's embedded store).
+    /// The schema registry (`mesh registry`, and inside `mesh up`).
+    pub registry: RegistryConfig,
+    /// Where single-node state lives (the registry's embedded store, under `registry/`).
     pub data_dir: PathBuf,
     /// How long in-flight work may take to finish after SIGINT/SIGTERM.
     #[serde(with = "humantime_serde")]
@@ -34,6 +37,7 @@ impl Default for MeshConfig {
             kafka: KafkaConfig::default(),
             embedded_broker: EmbeddedBrokerConfig::default(),
             topics: PlatformTopics::default(),
+            registry: RegistryConfig::default(),
             data_dir: PathBuf::from("mesh-data"),
             shutdown_grace: Duration::from_secs(10),
         }

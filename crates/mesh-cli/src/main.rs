@@ -48,11 +48,24 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             println!("{shown}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Registry(args) => {
+            let config = service_config(&cli, |c| args.apply(c))?;
+            let root = Shutdown::new();
+            let registry = mesh_registry::start(config.registry.clone(), &root).await?;
+            let store = match &config.registry.data_dir {
+                Some(d) => format!("on-disk store in {}", d.display()),
+                None => "in-memory store (pass --data-dir to keep schemas)".to_owned(),
+            };
+            println!(
+                "mesh registry listening on http://{} ({store})",
+                registry.addr
+            );
+            wait_and_drain(&root, &config).await;
+            drop(registry);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Up(args) => {
-            let mut config: MeshConfig = config::load(cli.config.as_deref())?;
-            cli.apply(&mut config);
-            args.apply(&mut config);
-            telemetry::init(&config.telemetry)?;
+            let config = service_config(&cli, |c| args.apply(c))?;
             let root = Shutdown::new();
             let running = match up::start(&config, &root).await {
                 Ok(r) => r,
@@ -62,17 +75,35 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 }
             };
             println!("{}", running.banner());
-            let signal = shutdown::signal().await;
-            tracing::info!(signal, grace = ?config.shutdown_grace, "shutting down");
-            match root.drain(config.shutdown_grace).await {
-                Drained::Clean => tracing::info!("stopped cleanly"),
-                Drained::TimedOut { still_running } => tracing::warn!(
-                    still_running,
-                    "grace period over; abandoning unfinished tasks"
-                ),
-            }
+            wait_and_drain(&root, &config).await;
             drop(running);
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Loads the config for a long-running command (file, env, global flags, then the command's
+/// own flags) and starts telemetry with it.
+fn service_config(
+    cli: &Cli,
+    command_flags: impl FnOnce(&mut MeshConfig),
+) -> Result<MeshConfig, CliError> {
+    let mut config: MeshConfig = config::load(cli.config.as_deref())?;
+    cli.apply(&mut config);
+    command_flags(&mut config);
+    telemetry::init(&config.telemetry)?;
+    Ok(config)
+}
+
+/// Waits for SIGINT/SIGTERM, then drains the shutdown tree within the grace period.
+async fn wait_and_drain(root: &Shutdown, config: &MeshConfig) {
+    let signal = shutdown::signal().await;
+    tracing::info!(signal, grace = ?config.shutdown_grace, "shutting down");
+    match root.drain(config.shutdown_grace).await {
+        Drained::Clean => tracing::info!("stopped cleanly"),
+        Drained::TimedOut { still_running } => tracing::warn!(
+            still_running,
+            "grace period over; abandoning unfinished tasks"
+        ),
     }
 }

@@ -3,8 +3,9 @@
 //! With no `kafka.bootstrap_servers`, it starts the embedded broker (librdkafka's mock cluster
 //! served on `embedded_broker.listen`) and provisions the platform topics on it, since that broker
 //! has no CreateTopics; with one, it ensures the same topics on the real cluster through the Admin
-//! API. Then it starts every service that exists (each on its own port, DESIGN.md §6). The data
-//! directory is locked so two `mesh up`s never share single-node state.
+//! API. Then it starts every service that exists (each on its own port, DESIGN.md §6): the schema
+//! registry, whose store lives under `<data_dir>/registry` unless `registry.data_dir` says
+//! otherwise. The data directory is locked so two `mesh up`s never share single-node state.
 
 use std::fmt::Write as _;
 use std::fs::File;
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use mesh_kafka::KafkaConfig;
 use mesh_kafka::admin::{Provisioner, TopicOutcome};
 use mesh_kafka::embedded::{EmbeddedBroker, RETENTION_LIMIT};
+use mesh_registry::RunningRegistry;
 use mesh_runtime::Shutdown;
 
 use crate::CliError;
@@ -35,6 +37,7 @@ pub struct Running {
     /// (service name, HTTP address) of each started service.
     pub services: Vec<(&'static str, std::net::SocketAddr)>,
     pub data_dir: PathBuf,
+    _registry: RunningRegistry,
     _lock: File,
 }
 
@@ -56,14 +59,21 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
         }
     };
     let topics = provisioner.ensure_topics(&config.topics.specs()).await?;
+
+    let mut registry_config = config.registry.clone();
+    if registry_config.data_dir.is_none() {
+        registry_config.data_dir = Some(config.data_dir.join("registry"));
+    }
+    let registry = mesh_registry::start(registry_config, &shutdown.child()).await?;
+    // Services start here as they are built (gateway 8095, freshness 8096, lineage 5000).
+    let services = vec![("registry", registry.addr)];
     Ok(Running {
         broker,
         kafka,
         topics,
-        // Services register here as they are built (registry 8081, gateway 8095, freshness
-        // 8096, lineage 5000).
-        services: Vec::new(),
+        services,
         data_dir: config.data_dir.clone(),
+        _registry: registry,
         _lock: lock,
     })
 }
@@ -104,12 +114,6 @@ impl Running {
         let names: Vec<&str> = self.topics.iter().map(|(t, _)| t.as_str()).collect();
         let _ = writeln!(s, "  topics     {}", names.join(", "));
         let _ = writeln!(s, "  data dir   {}", self.data_dir.display());
-        if self.services.is_empty() {
-            let _ = writeln!(
-                s,
-                "  services   none built yet (registry :8081, gateway :8095, freshness :8096 and lineage :5000 start here as they land)"
-            );
-        }
         for (name, addr) in &self.services {
             let _ = writeln!(s, "  {name:<10} http://{addr}  (/health/ready, /metrics)");
         }

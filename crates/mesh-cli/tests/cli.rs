@@ -19,7 +19,8 @@ impl Up {
     /// Starts `mesh up` on free ports and reads its banner up to "Press Ctrl-C".
     fn start(data_dir: &std::path::Path) -> Self {
         let mut child = Command::new(MESH)
-            .args(["up", "--broker-listen", "127.0.0.1:0", "--data-dir"])
+            .args(["up", "--broker-listen", "127.0.0.1:0"])
+            .args(["--registry-listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -50,6 +51,17 @@ impl Up {
             .find(|l| l.trim_start().starts_with("kafka"))
             .expect("kafka line in banner");
         line.split_whitespace().nth(1).unwrap().to_owned()
+    }
+
+    /// The `http://host:port` a service's banner line names.
+    fn service(&self, name: &str) -> String {
+        let line = self
+            .banner
+            .iter()
+            .find(|l| l.trim_start().starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in banner {:?}", self.banner));
+        let url = line.split_whitespace().nth(1).unwrap();
+        url.trim_start_matches("http://").to_owned()
     }
 
     /// Sends `signal` and returns the exit code, failing if it takes longer than `limit`.
@@ -117,6 +129,14 @@ fn up_serves_a_kafka_broker_and_stops_cleanly_on_sigint() {
 
     kcat_sees(&broker);
 
+    // The registry answers on its port: ready, and speaking the Confluent API.
+    let registry = up.service("registry");
+    let (status, body) = http(&registry, "GET", "/health/ready", None);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = http(&registry, "GET", "/schemas/types", None);
+    assert_eq!(status, 200);
+    assert!(body.contains("AVRO") && body.contains("JSON"), "{body}");
+
     // A second `mesh up` on the same data directory is refused, naming the directory.
     let second = Command::new(MESH)
         .args(["up", "--broker-listen", "127.0.0.1:0", "--data-dir"])
@@ -128,6 +148,94 @@ fn up_serves_a_kafka_broker_and_stops_cleanly_on_sigint() {
     assert!(err.contains("in use by another `mesh up`"), "{err}");
 
     assert_eq!(up.stop("INT", Duration::from_secs(15)), 0);
+}
+
+#[test]
+fn up_keeps_registry_state_in_the_data_dir_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = r#"{"schema":"{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}"}"#;
+    let up = Up::start(dir.path());
+    let (status, body) = http(
+        &up.service("registry"),
+        "POST",
+        "/subjects/orders.order.raw-value/versions",
+        Some(schema),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"id\":1"), "{body}");
+    assert_eq!(up.stop("INT", Duration::from_secs(15)), 0);
+
+    let up = Up::start(dir.path());
+    let (status, body) = http(&up.service("registry"), "GET", "/subjects", None);
+    assert_eq!(status, 200);
+    assert_eq!(body, r#"["orders.order.raw-value"]"#);
+    let (_, body) = http(
+        &up.service("registry"),
+        "GET",
+        "/subjects/orders.order.raw-value/versions/latest",
+        None,
+    );
+    assert!(
+        body.contains("\"version\":1") && body.contains("\"id\":1"),
+        "{body}"
+    );
+    assert_eq!(up.stop("TERM", Duration::from_secs(15)), 0);
+}
+
+#[test]
+fn registry_runs_alone_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(MESH)
+        .args(["registry", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn mesh registry");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("address in {line:?}"))
+        .to_owned();
+    assert!(line.contains("on-disk store"), "{line}");
+    assert_eq!(http(&addr, "GET", "/health/ready", None).0, 200);
+    assert_eq!(
+        http(&addr, "GET", "/subjects", None),
+        (200, "[]".to_owned())
+    );
+    let up = Up {
+        child,
+        banner: Vec::new(),
+    };
+    assert_eq!(up.stop("TERM", Duration::from_secs(15)), 0);
+}
+
+/// A minimal HTTP/1.1 exchange (the test needs no HTTP client crate for two calls).
+fn http(addr: &str, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         Content-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, body.to_owned())
 }
 
 #[test]
@@ -212,7 +320,7 @@ fn config_check_accepts_good_files_and_names_bad_keys() {
 fn help_and_version_are_useful() {
     let out = Command::new(MESH).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["up", "version", "config"] {
+    for cmd in ["up", "registry", "version", "config"] {
         assert!(help.contains(cmd), "{help}");
     }
     let out = Command::new(MESH).args(["up", "--help"]).output().unwrap();

@@ -1,24 +1,25 @@
-//! End-to-end load harness for the consume → process → produce pipeline.
+//! End-to-end load harness for the consume → process → produce pipeline, against the in-process
+//! librdkafka mock cluster (3 brokers, 3-partition topics). It measures:
 //!
-//! Against the in-process librdkafka mock cluster (3 brokers, 3-partition topics) it measures:
-//!
-//! 1. the baseline, with no mesh code in the path: producing N records with
-//!    `TestCluster::produce` and reading them back with `TestCluster::read_all` (whose final
-//!    300 ms quiet wait is subtracted explicitly);
+//! 1. the baseline, no mesh code in the path: producing N records with `TestCluster::produce`,
+//!    reading them back with `TestCluster::read_all` (its final 300 ms quiet wait subtracted)
+//!    and with a plain consumer set up like the pipeline's (fresh group, stored offsets);
 //! 2. [`Pipeline`] throughput copying every record to an output topic, at least once and exactly
-//!    once, at two batch sizes: wall time from `run` to the commit of the N-th input (as seen by
-//!    an [`Observer`]), the number of batches, and the commit time per batch (taken from the
-//!    loop's own `mesh_pipeline_commit_duration_seconds` histogram via a tiny metrics recorder).
+//!    once, at two batch sizes: wall time from `run` to the commit of the N-th input (seen by an
+//!    [`Observer`]), batches, and commit time per batch (the loop's own
+//!    `mesh_pipeline_commit_duration_seconds` histogram, caught by a tiny metrics recorder);
+//! 3. the client's floor for one commit: `ThreadedProducer::flush` right after 500 sends, and
+//!    after first waiting for the delivery reports.
 //!
-//! Run: `cargo bench -p mesh-kafka --bench pipeline --features testing`. It prints a markdown
-//! table. `BENCH_RECORDS` (default 60 000) and `BENCH_VALUE_BYTES` (default 200) override the
-//! load. The mock keeps at most 5 MiB of record batches per partition and silently drops the
-//! oldest beyond that, so the default load stays under it and the harness refuses to report
-//! numbers if any input was dropped.
+//! Run: `cargo bench -p mesh-kafka --bench pipeline --features testing` (prints markdown).
+//! `BENCH_RECORDS` (default 60 000) and `BENCH_VALUE_BYTES` (default 200) set the load. The mock
+//! keeps at most 5 MiB of record batches per partition and silently drops the oldest beyond
+//! that, so the default stays under it (200 000 × 200 bytes would not) and the harness stops if
+//! any input was dropped.
 
 #![allow(clippy::print_stdout)]
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -30,20 +31,18 @@ use mesh_kafka::pipeline::{
 use mesh_kafka::testing::TestCluster;
 use mesh_runtime::Shutdown;
 use metrics::{Counter, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, SharedString, Unit};
-use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::BorrowedMessage;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 use tokio::sync::Notify;
 
 const PARTITIONS: i32 = 3;
-const DEFAULT_RECORDS: usize = 60_000;
-const DEFAULT_VALUE_BYTES: usize = 200;
 const KEYS: usize = 1_000;
-/// librdkafka's mock keeps at most 5 MiB (and 100 000 record batches) per partition.
-const MOCK_PARTITION_BYTES: f64 = 5.0 * 1024.0 * 1024.0;
+const MIB: f64 = 1024.0 * 1024.0;
 /// `read_all` returns only after the topic has been quiet this long.
 const READ_ALL_SETTLE: Duration = Duration::from_millis(300);
-const RUN_TIMEOUT: Duration = Duration::from_secs(120);
+const TIMEOUT: Duration = Duration::from_secs(120);
 /// (label, exactly once, max_batch_records)
 const RUNS: [(&str, bool, usize); 4] = [
     ("pipeline at-least-once, batch 500", false, 500),
@@ -53,70 +52,62 @@ const RUNS: [(&str, bool, usize); 4] = [
 ];
 
 /// Copies each record to the output topic: same key and value, one header.
-struct Copy {
-    out: String,
-}
+struct Copy(String);
 
 impl Processor for Copy {
     fn process(&mut self, r: &BorrowedMessage<'_>) -> Result<Vec<OutRecord>, ProcessError> {
-        Ok(vec![
-            OutRecord {
-                topic: self.out.clone(),
-                key: r.key().map(<[u8]>::to_vec),
-                payload: r.payload().map(<[u8]>::to_vec),
-                ..OutRecord::default()
-            }
-            .header("src", r.offset().to_string()),
-        ])
+        let out = OutRecord {
+            topic: self.0.clone(),
+            key: r.key().map(<[u8]>::to_vec),
+            payload: r.payload().map(<[u8]>::to_vec),
+            ..OutRecord::default()
+        };
+        Ok(vec![out.header("src", r.offset().to_string())])
     }
 }
 
-/// Counts committed inputs and notes when the N-th one was committed.
+/// Counts committed inputs and notes when the first batch and the N-th input were committed.
+#[derive(Default)]
 struct Progress {
     target: usize,
     inputs: AtomicUsize,
     batches: AtomicUsize,
     aborted: AtomicUsize,
+    first_at: OnceLock<Instant>,
     done_at: OnceLock<Instant>,
     done: Notify,
 }
 
 impl Observer for Progress {
     fn committed(&self, b: &BatchSummary) {
-        self.batches.fetch_add(1, Ordering::Relaxed);
-        let total = self.inputs.fetch_add(b.input_count(), Ordering::Relaxed) + b.input_count();
+        let _ = self.first_at.set(Instant::now());
+        self.batches.fetch_add(1, Relaxed);
+        let total = self.inputs.fetch_add(b.input_count(), Relaxed) + b.input_count();
         if total >= self.target && self.done_at.set(Instant::now()).is_ok() {
             self.done.notify_one();
         }
     }
     fn aborted(&self, _: &BatchSummary, _: &str) {
-        self.aborted.fetch_add(1, Ordering::Relaxed);
+        self.aborted.fetch_add(1, Relaxed);
     }
 }
 
 /// Sum and count of the loop's commit-duration histogram.
 #[derive(Debug, Default)]
-struct CommitTimes {
-    nanos: AtomicU64,
-    count: AtomicU64,
-}
+struct CommitTimes(AtomicU64, AtomicU64);
 
 impl HistogramFn for CommitTimes {
     fn record(&self, seconds: f64) {
-        self.nanos
-            .fetch_add((seconds * 1e9) as u64, Ordering::Relaxed);
-        self.count.fetch_add(1, Ordering::Relaxed);
+        self.0.fetch_add((seconds * 1e9) as u64, Relaxed);
+        self.1.fetch_add(1, Relaxed);
     }
 }
 
 impl CommitTimes {
-    /// Returns (total time, commits) since the last call and resets.
-    fn take(&self) -> (Duration, u64) {
-        let nanos = self.nanos.swap(0, Ordering::Relaxed);
-        (
-            Duration::from_nanos(nanos),
-            self.count.swap(0, Ordering::Relaxed),
-        )
+    /// Mean commit time since the last call; resets.
+    fn take_mean(&self) -> Duration {
+        let (nanos, count) = (self.0.swap(0, Relaxed), self.1.swap(0, Relaxed));
+        Duration::from_nanos(nanos / count.max(1))
     }
 }
 
@@ -135,48 +126,48 @@ impl metrics::Recorder for CommitRecorder {
         Gauge::noop()
     }
     fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
-        if key.name() == COMMIT_DURATION {
-            Histogram::from_arc(self.0.clone())
-        } else {
-            Histogram::noop()
+        match key.name() {
+            COMMIT_DURATION => Histogram::from_arc(self.0.clone()),
+            _ => Histogram::noop(),
         }
     }
 }
 
-/// One row of the report.
-struct Row {
-    label: String,
-    records: usize,
-    time: Duration,
-    batches: Option<usize>,
-    commit: Option<Duration>,
-}
+/// A report row: label, wall time, first record/commit, and for pipelines (batches, commit).
+type Row = (String, Duration, Option<Duration>, Stats);
+/// Batches and mean commit time.
+type Stats = Option<(usize, Duration)>;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().replace('_', "").parse().ok())
-        .unwrap_or(default)
+    let value = std::env::var(name).ok().map(|v| v.trim().replace('_', ""));
+    value.and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
-/// (low, high) watermarks of every partition of `topic`.
-async fn watermarks(cluster: &TestCluster, topic: &str) -> Vec<(i64, i64)> {
-    let (bootstrap, topic) = (cluster.bootstrap_servers().to_owned(), topic.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .create()
-            .expect("watermark consumer");
-        (0..PARTITIONS)
-            .map(|p| {
-                consumer
-                    .fetch_watermarks(&topic, p, Duration::from_secs(10))
-                    .expect("watermarks")
-            })
-            .collect()
-    })
-    .await
-    .expect("watermark task")
+/// Reads `n` records with a consumer set up like the pipeline's: (total, first record) time.
+fn plain_read(bootstrap: &str, topic: &str, n: usize) -> (Duration, Duration) {
+    let group = TestCluster::unique_name("bench-read");
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..PARTITIONS {
+        let _ = tpl.add_partition_offset(topic, p, Offset::Stored);
+    }
+    let (start, mut first, mut got) = (Instant::now(), None, 0);
+    c.assign(&tpl).expect("assign");
+    while got < n && start.elapsed() < TIMEOUT {
+        if let Some(m) = c.poll(Duration::from_millis(100)) {
+            m.expect("consume");
+            first.get_or_insert_with(|| start.elapsed());
+            got += 1;
+        }
+    }
+    assert_eq!(got, n, "plain read got every record");
+    (start.elapsed(), first.unwrap_or_default())
 }
 
 async fn run_pipeline(
@@ -187,92 +178,88 @@ async fn run_pipeline(
     times: &CommitTimes,
 ) -> Row {
     let output = cluster.unique_topic("bench-out", PARTITIONS).await;
-    let mode = if exactly_once {
-        DeliveryMode::ExactlyOnce {
-            transactional_id: TestCluster::unique_name("bench-txn"),
-        }
-    } else {
-        DeliveryMode::AtLeastOnce
-    };
+    let mut mode = DeliveryMode::AtLeastOnce;
+    if exactly_once {
+        let transactional_id = TestCluster::unique_name("bench-txn");
+        mode = DeliveryMode::ExactlyOnce { transactional_id };
+    }
     let group = TestCluster::unique_name("bench-group");
     let mut cfg = PipelineConfig::new("bench", &group, &[input], mode);
-    cfg.assignment =
-        Assignment::Partitions((0..PARTITIONS).map(|p| (input.to_owned(), p)).collect());
+    let parts = (0..PARTITIONS).map(|p| (input.to_owned(), p)).collect();
+    cfg.assignment = Assignment::Partitions(parts);
     cfg.max_batch_records = batch;
     cfg.max_batch_wait = Duration::from_millis(100);
     let progress = Arc::new(Progress {
         target: n,
-        inputs: AtomicUsize::new(0),
-        batches: AtomicUsize::new(0),
-        aborted: AtomicUsize::new(0),
-        done_at: OnceLock::new(),
-        done: Notify::new(),
+        ..Progress::default()
     });
-    let pipeline = Pipeline::new(
-        cluster.kafka_config(),
-        cfg,
-        Copy {
-            out: output.clone(),
-        },
-    )
-    .observer(progress.clone());
-    times.take();
+    let pipeline = Pipeline::new(cluster.kafka_config(), cfg, Copy(output));
+    let pipeline = pipeline.observer(progress.clone());
+    times.take_mean();
     let shutdown = Shutdown::new();
     let start = Instant::now();
     let task = tokio::spawn(pipeline.run(shutdown.clone()));
-    if tokio::time::timeout(RUN_TIMEOUT, progress.done.notified())
-        .await
-        .is_err()
-    {
-        panic!(
-            "{label}: only {} of {n} inputs committed in {RUN_TIMEOUT:?}",
-            progress.inputs.load(Ordering::Relaxed)
-        );
-    }
-    let time = progress.done_at.get().copied().unwrap_or_else(Instant::now) - start;
+    let finished = tokio::time::timeout(TIMEOUT, progress.done.notified()).await;
+    let done = progress.inputs.load(Relaxed);
+    assert!(finished.is_ok(), "{label}: {done} of {n} committed");
     shutdown.cancel();
-    task.await
-        .expect("pipeline task")
-        .expect("pipeline stops cleanly");
-    let (commit_total, commits) = times.take();
-    let aborted = progress.aborted.load(Ordering::Relaxed);
+    let stopped = task.await.expect("pipeline task");
+    stopped.expect("pipeline stops cleanly");
+    let aborted = progress.aborted.load(Relaxed);
     assert_eq!(aborted, 0, "{label}: {aborted} batches aborted");
-    let out = watermarks(cluster, &output).await;
-    let written: i64 = out.iter().map(|(_, high)| high).sum();
-    assert!(
-        out.iter().all(|(low, _)| *low == 0) && written >= n as i64,
-        "{label}: output topic watermarks {out:?} (want {n} records, none dropped)"
-    );
-    Row {
-        label: label.to_owned(),
-        records: n,
-        time,
-        batches: Some(progress.batches.load(Ordering::Relaxed)),
-        commit: Some(commit_total / u32::try_from(commits.max(1)).unwrap_or(u32::MAX)),
-    }
+    let at = |t: &OnceLock<Instant>| t.get().map_or(Duration::ZERO, |t| *t - start);
+    let stats = (progress.batches.load(Relaxed), times.take_mean());
+    let (total, first) = (at(&progress.done_at), at(&progress.first_at));
+    (label.to_owned(), total, Some(first), Some(stats))
 }
 
-fn print_table(rows: &[Row]) {
+/// Mean `flush` time after 500 sends (after 2 warm-up rounds): (at once, after the reports).
+fn flush_probe(bootstrap: &str, topic: &str, value_bytes: usize) -> (Duration, Duration) {
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("enable.idempotence", "true")
+        .create()
+        .expect("probe producer");
+    let value = vec![b'x'; value_bytes];
+    let mut totals = [Duration::ZERO; 2];
+    for round in 0..22 {
+        for i in 0..500 {
+            let key = format!("key-{i:04}");
+            let mut rec = BaseRecord::to(topic).key(&key).payload(&value);
+            while let Err((_, r)) = producer.send(rec) {
+                rec = r;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        let start = Instant::now();
+        while round % 2 == 1 && producer.in_flight_count() > 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        producer.flush(TIMEOUT).expect("probe flush");
+        if round >= 2 {
+            totals[round % 2] += start.elapsed();
+        }
+    }
+    (totals[0] / 10, totals[1] / 10)
+}
+
+fn print_table(n: usize, rows: &[Row]) {
     println!(
-        "| Run | Records | Time (s) | Records/s | Batches | Mean commit (ms) | Commit share |"
+        "| Run | Time (s) | Records/s | First (ms) | Batches | Mean commit (ms) | Commit share | Rest (µs/record) |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for r in rows {
-        let secs = r.time.as_secs_f64();
-        let (batches, commit, share) = match (r.batches, r.commit) {
-            (Some(b), Some(c)) => (
-                b.to_string(),
-                format!("{:.2}", c.as_secs_f64() * 1e3),
-                format!("{:.0}%", 100.0 * c.as_secs_f64() * b as f64 / secs),
-            ),
-            _ => ("–".into(), "–".into(), "–".into()),
-        };
-        println!(
-            "| {} | {} | {secs:.2} | {:.0} | {batches} | {commit} | {share} |",
-            r.label,
-            r.records,
-            r.records as f64 / secs
-        );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    let ms = |d: &Duration| format!("{:.0}", d.as_secs_f64() * 1e3);
+    for (label, time, first, stats) in rows {
+        let secs = time.as_secs_f64();
+        let first = first.as_ref().map_or("–".into(), ms);
+        let rest = stats.map_or("– | – | – | –".into(), |(b, c)| {
+            let commits = c.as_secs_f64() * b as f64;
+            let (share, other) = (100.0 * commits / secs, (secs - commits) * 1e6 / n as f64);
+            let c = c.as_secs_f64() * 1e3;
+            format!("{b} | {c:.1} | {share:.0}% | {other:.1}")
+        });
+        let rate = n as f64 / secs;
+        println!("| {label} | {secs:.2} | {rate:.0} | {first} | {rest} |");
     }
 }
 
@@ -280,27 +267,19 @@ fn print_table(rows: &[Row]) {
 async fn main() {
     let times = Arc::new(CommitTimes::default());
     metrics::set_global_recorder(CommitRecorder(times.clone())).expect("install recorder");
-    let n = env_usize("BENCH_RECORDS", DEFAULT_RECORDS);
-    let value_bytes = env_usize("BENCH_VALUE_BYTES", DEFAULT_VALUE_BYTES);
-    // Key + value + "idx" header + ~20 bytes of record framing, spread over 3 partitions.
-    let per_partition = (n as f64 / f64::from(PARTITIONS)) * (value_bytes + 9 + 3 + 6 + 20) as f64;
+    let n = env_usize("BENCH_RECORDS", 60_000);
+    let value_bytes = env_usize("BENCH_VALUE_BYTES", 200);
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
     println!(
-        "mesh-kafka pipeline bench: {n} records, {value_bytes}-byte values, {KEYS} keys, \
-         {PARTITIONS} partitions, librdkafka mock cluster (3 brokers); {} cores",
-        std::thread::available_parallelism().map_or(0, usize::from)
+        "{n} records, {value_bytes}-byte values, {KEYS} keys, {PARTITIONS} partitions, \
+         librdkafka mock cluster (3 brokers, in-process), {cores} cores"
     );
-    println!(
-        "mock retention: ~{:.1} MiB per partition estimated, limit 5 MiB / 100k batches",
-        per_partition / 1024.0 / 1024.0
-    );
-    if per_partition > MOCK_PARTITION_BYTES {
-        println!(
-            "warning: the mock will probably drop the oldest records; lower BENCH_RECORDS or \
-             BENCH_VALUE_BYTES (the run aborts if it does)"
-        );
-    }
+    // Value + key + "idx" header + ~20 bytes of record framing.
+    let mib = (n / PARTITIONS as usize * (value_bytes + 38)) as f64 / MIB;
+    println!("per partition: ~{mib:.1} MiB (estimated); the mock keeps 5 MiB");
 
     let cluster = TestCluster::mock();
+    let bootstrap = cluster.bootstrap_servers().to_owned();
     let input = cluster.unique_topic("bench-in", PARTITIONS).await;
     let records: Vec<_> = (0..n)
         .map(|i| {
@@ -314,41 +293,32 @@ async fn main() {
     let start = Instant::now();
     cluster.produce(&input, records).await;
     let produce = start.elapsed();
-    let marks = watermarks(&cluster, &input).await;
-    assert!(
-        marks.iter().all(|(low, _)| *low == 0)
-            && marks.iter().map(|(_, high)| high).sum::<i64>() == n as i64,
-        "the mock dropped input records (watermarks {marks:?}): lower BENCH_RECORDS or \
-         BENCH_VALUE_BYTES"
-    );
-    println!(
-        "input partitions hold {:?} records (none dropped)",
-        marks.iter().map(|(_, h)| *h).collect::<Vec<_>>()
-    );
     let start = Instant::now();
     let read = cluster.read_all(&input, false).await;
     let read_raw = start.elapsed();
-    assert_eq!(read.len(), n, "read_all returned every record");
+    let dropped = "the mock dropped inputs: lower BENCH_RECORDS or BENCH_VALUE_BYTES";
+    assert_eq!(read.len(), n, "{dropped}");
     let read_net = read_raw.saturating_sub(READ_ALL_SETTLE);
-    let baseline = |label: &str, time| Row {
-        label: label.to_owned(),
-        records: n,
-        time,
-        batches: None,
-        commit: None,
-    };
-    let mut rows = vec![
-        baseline("baseline produce (`TestCluster::produce`)", produce),
-        baseline("baseline read (`read_all`, raw)", read_raw),
-        baseline("baseline read (`read_all` − 300 ms settle)", read_net),
-        baseline(
-            "baseline produce + read (net), sequential",
-            produce + read_net,
-        ),
+    let (plain, plain_first) = plain_read(&bootstrap, &input, n);
+    let mut rows: Vec<Row> = vec![
+        ("baseline: `produce`".into(), produce, None, None),
+        ("baseline: `read_all`, raw".into(), read_raw, None, None),
+        ("baseline: `read_all` − 300 ms".into(), read_net, None, None),
+        ("baseline: consumer".into(), plain, Some(plain_first), None),
     ];
     for run in RUNS {
         rows.push(run_pipeline(&cluster, &input, n, run, &times).await);
     }
+    let probe_topic = cluster.unique_topic("bench-probe", PARTITIONS).await;
+    let (flush_now, flush_after) = flush_probe(&bootstrap, &probe_topic, value_bytes);
+
     println!();
-    print_table(&rows);
+    print_table(n, &rows);
+    println!();
+    println!(
+        "Client floor per commit (500 records, mean of 10): `ThreadedProducer::flush` right \
+         after sending: {:.1} ms; after waiting for `in_flight_count() == 0`: {:.1} ms.",
+        flush_now.as_secs_f64() * 1e3,
+        flush_after.as_secs_f64() * 1e3
+    );
 }

@@ -139,6 +139,8 @@ impl Scenario {
         cfg.max_batch_records = 100;
         cfg.max_batch_wait = Duration::from_millis(50);
         cfg.stamp_batch_id = true;
+        // Short client timeouts: a worker stuck in librdkafka is replaced within ~15 s.
+        cfg.client_timeout = Duration::from_secs(5);
         Pipeline::new(self.cluster.kafka_config(), cfg, processor).observer(self.audit.clone())
     }
 

@@ -22,7 +22,7 @@ mod sink;
 mod worker;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mesh_runtime::Shutdown;
@@ -33,6 +33,11 @@ use crate::{KafkaConfig, KafkaError};
 /// Header carrying the id of the batch (transaction) an output record was written in, when
 /// [`PipelineConfig::stamp_batch_id`] is set. Lets tests and auditors tie records to commits.
 pub const BATCH_HEADER: &str = "__mesh.batch";
+
+/// How often the supervisor looks at a worker's progress.
+const STALL_CHECK: Duration = Duration::from_millis(500);
+/// Added to the longest legitimate gap between progress marks before a worker counts as stuck.
+const STALL_SLACK: Duration = Duration::from_secs(5);
 
 /// Turns one consumed record into the records to produce for it.
 pub trait Processor: Send + 'static {
@@ -186,33 +191,68 @@ impl<P: Processor> Pipeline<P> {
     /// Runs until `shutdown` is cancelled (the current batch is committed first), restarting
     /// with fresh clients after fatal client errors. A panicking processor ends the run with
     /// [`KafkaError::Panicked`]; its open transaction is aborted by the next instance.
+    ///
+    /// Workers run on their own OS threads, watched for progress: a worker stuck in a client
+    /// call for longer than any of its bounded calls may take (librdkafka's
+    /// `send_offsets_to_transaction` was seen to wait forever on the mock cluster after a broker
+    /// outage) is abandoned and replaced. The replacement's `init_transactions` fences the stuck
+    /// producer, so the abandoned thread can never commit.
     pub async fn run(self, shutdown: Shutdown) -> Result<(), KafkaError> {
         crate::metrics::describe();
         let Self {
             kafka,
             config,
-            mut processor,
+            processor,
             observer,
         } = self;
+        let processor = Arc::new(Mutex::new(processor));
         let name = config.name.clone();
+        let stall_limit = config.client_timeout * 2 + config.max_batch_wait + STALL_SLACK;
         let mut backoff = Duration::from_millis(200);
         loop {
+            let stop = shutdown.token().child_token();
+            let progress = Arc::new(worker::Progress::default());
             let w = worker::Worker::new(
                 kafka.clone(),
                 config.clone(),
                 observer.clone(),
-                shutdown.token(),
+                stop.clone(),
+                progress.clone(),
             );
-            let joined = tokio::task::spawn_blocking(move || {
-                let result = w.run(&mut processor);
-                (processor, result)
-            })
-            .await;
-            let (p, result) = match joined {
-                Ok(v) => v,
-                Err(_) => return Err(KafkaError::Panicked { pipeline: name }),
+            let (tx, mut rx) = tokio::sync::oneshot::channel();
+            let p = processor.clone();
+            // A plain thread, not spawn_blocking: a thread stuck inside librdkafka must not
+            // keep the async runtime (and so the process) from shutting down.
+            std::thread::Builder::new()
+                .name(format!("pipeline-{name}"))
+                .spawn(move || {
+                    let _ = tx.send(w.run(&p));
+                })
+                .map_err(|e| KafkaError::Pipeline {
+                    pipeline: name.clone(),
+                    reason: format!("cannot start worker thread: {e}"),
+                })?;
+            let result = loop {
+                tokio::select! {
+                    done = &mut rx => match done {
+                        Ok(r) => break r,
+                        // The sender went away without a result: the thread panicked.
+                        Err(_) => return Err(KafkaError::Panicked { pipeline: name }),
+                    },
+                    _ = tokio::time::sleep(STALL_CHECK) => {
+                        if progress.idle_for() > stall_limit {
+                            stop.cancel();
+                            break Err(KafkaError::Pipeline {
+                                pipeline: name.clone(),
+                                reason: format!(
+                                    "worker made no progress for {:?}; abandoned",
+                                    progress.idle_for()
+                                ),
+                            });
+                        }
+                    }
+                }
             };
-            processor = p;
             match result {
                 Ok(()) => return Ok(()),
                 // Retrying cannot fix a bad configuration.

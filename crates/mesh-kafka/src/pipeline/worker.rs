@@ -1,7 +1,7 @@
 //! One run of the loop with one consumer and one producer, on a blocking thread.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -19,11 +19,34 @@ use crate::{KafkaConfig, KafkaError};
 
 const POLL: Duration = Duration::from_millis(100);
 
+/// When a worker last showed progress (the supervisor's stall detector reads it).
+#[derive(Debug)]
+pub(super) struct Progress(Mutex<Instant>);
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self(Mutex::new(Instant::now()))
+    }
+}
+
+impl Progress {
+    fn mark(&self) {
+        *self.0.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+    }
+    pub(super) fn idle_for(&self) -> Duration {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elapsed()
+    }
+}
+
 pub(super) struct Worker {
     kafka: KafkaConfig,
     config: PipelineConfig,
     observer: Option<Arc<dyn Observer>>,
     cancel: CancellationToken,
+    progress: Arc<Progress>,
     /// Distinguishes this worker's batch ids from its predecessors' (restarts reuse the
     /// transactional id).
     instance: u128,
@@ -74,6 +97,7 @@ impl Worker {
         config: PipelineConfig,
         observer: Option<Arc<dyn Observer>>,
         cancel: CancellationToken,
+        progress: Arc<Progress>,
     ) -> Self {
         let instance = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -84,6 +108,7 @@ impl Worker {
             config,
             observer,
             cancel,
+            progress,
             instance,
         }
     }
@@ -137,7 +162,7 @@ impl Worker {
     }
 
     /// Runs batches until cancelled. Returns `Err` only for errors that need new clients.
-    pub(super) fn run<P: Processor>(&self, processor: &mut P) -> Result<(), KafkaError> {
+    pub(super) fn run<P: Processor>(&self, processor: &Mutex<P>) -> Result<(), KafkaError> {
         let consumer = self.consumer()?;
         let mut sink = Sink::new(&self.kafka, &self.config)?;
         let name = self.config.name.clone();
@@ -155,7 +180,9 @@ impl Worker {
                         return Ok(());
                     }
                     let start = Instant::now();
+                    self.progress.mark();
                     sink.commit(&consumer, &batch.next_offsets())?;
+                    self.progress.mark();
                     metrics::histogram!(m::COMMIT_DURATION, "pipeline" => name.clone())
                         .record(start.elapsed().as_secs_f64());
                     Ok(())
@@ -186,6 +213,7 @@ impl Worker {
                     if let Err(StepError::Fatal(r) | StepError::Abortable(r)) = sink.abort() {
                         return Err(self.err(r));
                     }
+                    self.progress.mark();
                     self.rewind(&consumer, &batch)?;
                     self.pause(backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(5));
@@ -217,12 +245,13 @@ impl Worker {
         &self,
         consumer: &BaseConsumer,
         sink: &mut Sink,
-        processor: &mut P,
+        processor: &Mutex<P>,
         batch: &mut Batch,
     ) -> Result<(), StepError> {
         let mut deadline: Option<Instant> = None;
         let mut count = 0usize;
         while count < self.config.max_batch_records {
+            self.progress.mark();
             let timeout = match deadline {
                 None if self.cancel.is_cancelled() => return Ok(()),
                 None => POLL,
@@ -247,9 +276,13 @@ impl Worker {
                 sink.begin()?;
                 deadline = Some(Instant::now() + self.config.max_batch_wait);
             }
-            let outputs = processor.process(&msg).map_err(|e| match e {
-                ProcessError::Retry(r) => StepError::Abortable(format!("processor: {r}")),
-            })?;
+            let outputs = processor
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .process(&msg)
+                .map_err(|e| match e {
+                    ProcessError::Retry(r) => StepError::Abortable(format!("processor: {r}")),
+                })?;
             for mut out in outputs {
                 if self.config.stamp_batch_id {
                     out.headers.push((

@@ -1,5 +1,6 @@
 //! Avro schemas: parsing and validation ([`parse`]), the model ([`model`]), Parsing Canonical
-//! Form and a normalized form ([`canonical`]), and reader/writer compatibility ([`compat`],
+//! Form and a normalized form ([`canonical`]), Avro-Java's `Schema.toString()` form
+//! ([`java_form`], the text Confluent stores and hashes), and reader/writer compatibility ([`compat`],
 //! implementing [`crate::compat::CanRead`]) as Apache Avro's Java `SchemaCompatibility`
 //! defines it, which is what Confluent Schema Registry runs.
 //!
@@ -16,6 +17,8 @@
 mod canonical;
 mod compat;
 mod defaults;
+mod java_form;
+mod json;
 pub mod model;
 mod parse;
 #[cfg(test)]
@@ -50,6 +53,8 @@ impl Default for ParseOptions {
 pub struct AvroSchema {
     nodes: Vec<Node>,
     root: NodeId,
+    /// Roots of the referenced schemas, in the order given.
+    referenced: Vec<NodeId>,
 }
 
 impl AvroSchema {
@@ -73,13 +78,15 @@ impl AvroSchema {
         options: ParseOptions,
     ) -> Result<Self, SchemaError> {
         let mut parser = parse::Parser::new(options.validate_defaults);
+        let mut referenced = Vec::with_capacity(references.len());
         for (i, reference) in references.iter().enumerate() {
-            parser
+            let root = parser
                 .parse_document(reference)
                 .map_err(|m| parse_error(format!("in reference {i}: {m}")))?;
+            referenced.push(root);
         }
         let root = parser.parse_document(text).map_err(parse_error)?;
-        Ok(parser.finish(root))
+        Ok(parser.finish(root, referenced))
     }
 
     /// The root node.

@@ -11,6 +11,8 @@ use std::fmt;
 
 use serde_json::Value;
 
+use super::json::Json;
+
 /// Index of a node in an [`super::AvroSchema`]'s arena.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub(crate) usize);
@@ -71,6 +73,16 @@ pub struct Field {
     pub aliases: Vec<String>,
     /// Any other attributes, kept for the normalized form.
     pub props: BTreeMap<String, Value>,
+    /// The default and the other attributes as written (document key order), which
+    /// [`super::AvroSchema::to_java_string`] needs.
+    pub(crate) source: FieldSource,
+}
+
+/// A field's default and extra attributes in document order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct FieldSource {
+    pub(crate) default: Option<Json>,
+    pub(crate) attrs: Vec<(String, Json)>,
 }
 
 /// Attributes shared by records, enums and fixed.
@@ -192,4 +204,7 @@ pub struct Node {
     /// Every other attribute not part of the type's own syntax (e.g. `precision`, `scale`,
     /// custom properties such as `connect.name`), sorted by key.
     pub props: BTreeMap<String, Value>,
+    /// Java's properties of the node in document order: every attribute that is not part of
+    /// the type's syntax, `logicalType` included (see [`super::AvroSchema::to_java_string`]).
+    pub(crate) attrs: Vec<(String, Json)>,
 }

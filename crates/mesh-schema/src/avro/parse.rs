@@ -7,11 +7,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::AvroSchema;
 use super::defaults::validate_default;
-use super::model::{Field, Kind, Name, Named, Node, NodeId, Order};
+use super::json::{self, Json};
+use super::model::{Field, FieldSource, Kind, Name, Named, Node, NodeId, Order};
 
 /// Attributes that are part of a type's own syntax and therefore not kept as properties.
 const TYPE_RESERVED: &[&str] = &[
@@ -26,6 +27,20 @@ const TYPE_RESERVED: &[&str] = &[
     "values",
     "size",
     "logicalType",
+];
+/// Java's `SCHEMA_RESERVED`: every other attribute of a type is one of its properties
+/// (`logicalType` included); enums also reserve `default`.
+const JAVA_TYPE_RESERVED: &[&str] = &[
+    "doc",
+    "fields",
+    "items",
+    "name",
+    "namespace",
+    "size",
+    "symbols",
+    "values",
+    "type",
+    "aliases",
 ];
 const FIELD_RESERVED: &[&str] = &["name", "type", "doc", "default", "order", "aliases"];
 
@@ -45,6 +60,9 @@ pub(crate) struct Parser {
 
 type Res<T> = Result<T, String>;
 
+/// A JSON object's members, in document order.
+type Obj = [(String, Json)];
+
 impl Parser {
     pub(crate) fn new(validate_defaults: bool) -> Self {
         Parser {
@@ -58,7 +76,7 @@ impl Parser {
     /// Parses one document and returns its root; its named types stay defined for later
     /// documents (which is how schema references work).
     pub(crate) fn parse_document(&mut self, text: &str) -> Res<NodeId> {
-        let json: Value = serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?;
+        let json = Json::parse(text).map_err(|e| format!("not valid JSON: {e}"))?;
         let root = self.parse(&json, None)?;
         let pending = std::mem::take(&mut self.pending_defaults);
         if !self.validate_defaults {
@@ -82,10 +100,12 @@ impl Parser {
         Ok(root)
     }
 
-    pub(crate) fn finish(self, root: NodeId) -> AvroSchema {
+    /// The schema rooted at `root`; `referenced` are the roots of the referenced schemas.
+    pub(crate) fn finish(self, root: NodeId, referenced: Vec<NodeId>) -> AvroSchema {
         AvroSchema {
             nodes: self.nodes,
             root,
+            referenced,
         }
     }
 
@@ -94,20 +114,22 @@ impl Parser {
         kind: Kind,
         logical_type: Option<String>,
         props: BTreeMap<String, Value>,
+        attrs: Vec<(String, Json)>,
     ) -> NodeId {
         self.nodes.push(Node {
             kind,
             logical_type,
             props,
+            attrs,
         });
         NodeId(self.nodes.len() - 1)
     }
 
-    fn parse(&mut self, json: &Value, ns: Option<&str>) -> Res<NodeId> {
+    fn parse(&mut self, json: &Json, ns: Option<&str>) -> Res<NodeId> {
         match json {
-            Value::String(name) => self.lookup(name, ns),
-            Value::Array(branches) => self.parse_union(branches, ns),
-            Value::Object(obj) => self.parse_object(obj, ns),
+            Json::String(name) => self.lookup(name, ns),
+            Json::Array(branches) => self.parse_union(branches, ns),
+            Json::Object(obj) => self.parse_object(obj, ns),
             other => Err(format!(
                 "{other} is not a schema: expected a type name, an object or an array"
             )),
@@ -117,7 +139,7 @@ impl Parser {
     /// A type referenced by name: a primitive, or a named type defined earlier.
     fn lookup(&mut self, name: &str, ns: Option<&str>) -> Res<NodeId> {
         if let Some(kind) = Kind::primitive(name) {
-            return Ok(self.push(kind, None, BTreeMap::new()));
+            return Ok(self.push(kind, None, BTreeMap::new(), Vec::new()));
         }
         let qualified = match ns {
             Some(ns) if !name.contains('.') => format!("{ns}.{name}"),
@@ -132,14 +154,14 @@ impl Parser {
             .ok_or_else(|| format!("undefined name: \"{qualified}\" is not a primitive type nor a previously defined named type"))
     }
 
-    fn parse_union(&mut self, branches: &[Value], ns: Option<&str>) -> Res<NodeId> {
+    fn parse_union(&mut self, branches: &[Json], ns: Option<&str>) -> Res<NodeId> {
         let mut ids = Vec::with_capacity(branches.len());
         let mut seen = HashSet::new();
         for b in branches {
             let id = self.parse(b, ns)?;
             let kind = &self.nodes[id.0].kind;
             if matches!(kind, Kind::Union(_)) {
-                return Err(format!("nested union: {}", Value::Array(branches.to_vec())));
+                return Err(format!("nested union: {}", Json::Array(branches.to_vec())));
             }
             // Unnamed types may appear once per union; named types once per full name.
             let key = kind
@@ -150,38 +172,36 @@ impl Parser {
             }
             ids.push(id);
         }
-        Ok(self.push(Kind::Union(ids), None, BTreeMap::new()))
+        Ok(self.push(Kind::Union(ids), None, BTreeMap::new(), Vec::new()))
     }
 
-    fn parse_object(&mut self, obj: &Map<String, Value>, ns: Option<&str>) -> Res<NodeId> {
-        let Some(Value::String(ty)) = obj.get("type") else {
-            return Err(format!("no type: {}", Value::Object(obj.clone())));
+    fn parse_object(&mut self, obj: &Obj, ns: Option<&str>) -> Res<NodeId> {
+        let Some(Json::String(ty)) = json::get(obj, "type") else {
+            return Err(format!("no type: {}", show(obj)));
         };
-        let logical_type = obj
-            .get("logicalType")
-            .and_then(Value::as_str)
+        let logical_type = json::get(obj, "logicalType")
+            .and_then(Json::as_str)
             .map(str::to_owned);
         let props = extra_props(obj, TYPE_RESERVED);
+        let attrs = java_attrs(obj, JAVA_TYPE_RESERVED, ty == "enum");
         if let Some(kind) = Kind::primitive(ty) {
-            return Ok(self.push(kind, logical_type, props));
+            return Ok(self.push(kind, logical_type, props, attrs));
         }
         match ty.as_str() {
             "array" => {
-                let items = obj.get("items").ok_or_else(|| {
-                    format!("array has no items type: {}", Value::Object(obj.clone()))
-                })?;
+                let items = json::get(obj, "items")
+                    .ok_or_else(|| format!("array has no items type: {}", show(obj)))?;
                 let items = self.parse(items, ns)?;
-                Ok(self.push(Kind::Array(items), logical_type, props))
+                Ok(self.push(Kind::Array(items), logical_type, props, attrs))
             }
             "map" => {
-                let values = obj.get("values").ok_or_else(|| {
-                    format!("map has no values type: {}", Value::Object(obj.clone()))
-                })?;
+                let values = json::get(obj, "values")
+                    .ok_or_else(|| format!("map has no values type: {}", show(obj)))?;
                 let values = self.parse(values, ns)?;
-                Ok(self.push(Kind::Map(values), logical_type, props))
+                Ok(self.push(Kind::Map(values), logical_type, props, attrs))
             }
             "record" | "error" | "enum" | "fixed" => {
-                self.parse_named(ty, obj, ns, logical_type, props)
+                self.parse_named(ty, obj, ns, logical_type, (props, attrs))
             }
             // `{"type": "Foo"}` refers to a defined named type; other attributes are ignored,
             // as in Java.
@@ -194,10 +214,10 @@ impl Parser {
     fn parse_named(
         &mut self,
         ty: &str,
-        obj: &Map<String, Value>,
+        obj: &Obj,
         ns: Option<&str>,
         logical_type: Option<String>,
-        mut props: BTreeMap<String, Value>,
+        (mut props, attrs): (BTreeMap<String, Value>, Vec<(String, Json)>),
     ) -> Res<NodeId> {
         let named = self.parse_name_block(obj, ns)?;
         let full = named.name.fullname();
@@ -208,12 +228,10 @@ impl Parser {
         let kind = match ty {
             "enum" => parse_enum(obj, named)?,
             "fixed" => {
-                let size = obj
-                    .get("size")
-                    .and_then(Value::as_i64)
+                let size = json::get(obj, "size")
+                    .and_then(Json::as_i64)
                     .filter(|s| (0..=i64::from(i32::MAX)).contains(s));
-                let size = size
-                    .ok_or_else(|| format!("invalid or no size: {}", Value::Object(obj.clone())))?;
+                let size = size.ok_or_else(|| format!("invalid or no size: {}", show(obj)))?;
                 Kind::Fixed {
                     named,
                     size: size as u64,
@@ -227,14 +245,11 @@ impl Parser {
                 is_error: ty == "error",
             },
         };
-        let id = self.push(kind, logical_type, props);
+        let id = self.push(kind, logical_type, props, attrs);
         self.names.insert(full.clone(), id);
         if let Kind::Record { .. } = self.nodes[id.0].kind {
-            let Some(Value::Array(list)) = obj.get("fields") else {
-                return Err(format!(
-                    "record has no fields: {}",
-                    Value::Object(obj.clone())
-                ));
+            let Some(Json::Array(list)) = json::get(obj, "fields") else {
+                return Err(format!("record has no fields: {}", show(obj)));
             };
             let mut fields: Vec<Field> = Vec::with_capacity(list.len());
             for f in list {
@@ -253,13 +268,13 @@ impl Parser {
     }
 
     /// Name, namespace, aliases and doc of a record/enum/fixed.
-    fn parse_name_block(&self, obj: &Map<String, Value>, ns: Option<&str>) -> Res<Named> {
-        let Some(Value::String(raw)) = obj.get("name") else {
-            return Err(format!("no name in schema: {}", Value::Object(obj.clone())));
+    fn parse_name_block(&self, obj: &Obj, ns: Option<&str>) -> Res<Named> {
+        let Some(Json::String(raw)) = json::get(obj, "name") else {
+            return Err(format!("no name in schema: {}", show(obj)));
         };
-        let own_ns = match obj.get("namespace") {
-            None | Some(Value::Null) => ns.map(str::to_owned),
-            Some(Value::String(s)) => Some(s.clone()),
+        let own_ns = match json::get(obj, "namespace") {
+            None | Some(Json::Null) => ns.map(str::to_owned),
+            Some(Json::String(s)) => Some(s.clone()),
             Some(other) => return Err(format!("namespace must be a string, got {other}")),
         };
         let name = make_name(raw, own_ns.as_deref())?;
@@ -269,53 +284,59 @@ impl Parser {
         if self.names.contains_key(&name.fullname()) {
             return Err(format!("can't redefine: {}", name.fullname()));
         }
-        let aliases = string_list(obj.get("aliases"), "aliases")?
+        let aliases = string_list(json::get(obj, "aliases"), "aliases")?
             .into_iter()
             .map(|a| make_name(&a, name.namespace.as_deref()).map(|n| n.fullname()))
             .collect::<Res<Vec<_>>>()?;
-        let doc = obj.get("doc").and_then(Value::as_str).map(str::to_owned);
+        let doc = json::get(obj, "doc")
+            .and_then(Json::as_str)
+            .map(str::to_owned);
         Ok(Named { name, aliases, doc })
     }
 
-    fn parse_field(&mut self, json: &Value, ns: Option<&str>, record: &str) -> Res<Field> {
-        let Value::Object(obj) = json else {
-            return Err(format!("field of record {record} is not an object: {json}"));
+    fn parse_field(&mut self, field: &Json, ns: Option<&str>, record: &str) -> Res<Field> {
+        let Json::Object(obj) = field else {
+            return Err(format!(
+                "field of record {record} is not an object: {field}"
+            ));
         };
-        let Some(Value::String(name)) = obj.get("name") else {
-            return Err(format!("no field name in record {record}: {json}"));
+        let Some(Json::String(name)) = json::get(obj, "name") else {
+            return Err(format!("no field name in record {record}: {field}"));
         };
         validate_name(name)?;
-        let ty = obj
-            .get("type")
+        let ty = json::get(obj, "type")
             .ok_or_else(|| format!("no field type for field {name} in record {record}"))?;
         let schema = self
             .parse(ty, ns)
             .map_err(|e| format!("field {name} of record {record}: {e}"))?;
-        let order = match obj.get("order") {
+        let order = match json::get(obj, "order") {
             None => Order::Ascending,
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("ascending") => Order::Ascending,
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("descending") => Order::Descending,
-            Some(Value::String(s)) if s.eq_ignore_ascii_case("ignore") => Order::Ignore,
+            Some(Json::String(s)) if s.eq_ignore_ascii_case("ascending") => Order::Ascending,
+            Some(Json::String(s)) if s.eq_ignore_ascii_case("descending") => Order::Descending,
+            Some(Json::String(s)) if s.eq_ignore_ascii_case("ignore") => Order::Ignore,
             Some(other) => return Err(format!("invalid order {other} for field {name}")),
         };
         Ok(Field {
             name: name.clone(),
-            doc: obj.get("doc").and_then(Value::as_str).map(str::to_owned),
+            doc: json::get(obj, "doc")
+                .and_then(Json::as_str)
+                .map(str::to_owned),
             schema,
-            default: obj.get("default").cloned(),
+            default: json::get(obj, "default").map(Json::to_value),
             order,
-            aliases: string_list(obj.get("aliases"), "aliases")?,
+            aliases: string_list(json::get(obj, "aliases"), "aliases")?,
             props: extra_props(obj, FIELD_RESERVED),
+            source: FieldSource {
+                default: json::get(obj, "default").cloned(),
+                attrs: java_attrs(obj, FIELD_RESERVED, false),
+            },
         })
     }
 }
 
-fn parse_enum(obj: &Map<String, Value>, named: Named) -> Res<Kind> {
-    let Some(Value::Array(list)) = obj.get("symbols") else {
-        return Err(format!(
-            "enum has no symbols: {}",
-            Value::Object(obj.clone())
-        ));
+fn parse_enum(obj: &Obj, named: Named) -> Res<Kind> {
+    let Some(Json::Array(list)) = json::get(obj, "symbols") else {
+        return Err(format!("enum has no symbols: {}", show(obj)));
     };
     let mut symbols: Vec<String> = Vec::with_capacity(list.len());
     for s in list {
@@ -328,9 +349,9 @@ fn parse_enum(obj: &Map<String, Value>, named: Named) -> Res<Kind> {
         }
         symbols.push(s.to_owned());
     }
-    let default = match obj.get("default") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(d)) if symbols.contains(d) => Some(d.clone()),
+    let default = match json::get(obj, "default") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(d)) if symbols.contains(d) => Some(d.clone()),
         Some(d) => {
             return Err(format!(
                 "the enum default {d} of {} is not in the enum symbol set",
@@ -384,10 +405,10 @@ pub(crate) fn validate_name(name: &str) -> Res<()> {
     }
 }
 
-fn string_list(v: Option<&Value>, what: &str) -> Res<Vec<String>> {
+fn string_list(v: Option<&Json>, what: &str) -> Res<Vec<String>> {
     match v {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::Array(items)) => items
+        None | Some(Json::Null) => Ok(Vec::new()),
+        Some(Json::Array(items)) => items
             .iter()
             .map(|i| {
                 i.as_str()
@@ -399,9 +420,23 @@ fn string_list(v: Option<&Value>, what: &str) -> Res<Vec<String>> {
     }
 }
 
-fn extra_props(obj: &Map<String, Value>, reserved: &[&str]) -> BTreeMap<String, Value> {
+fn extra_props(obj: &Obj, reserved: &[&str]) -> BTreeMap<String, Value> {
     obj.iter()
         .filter(|(k, _)| !reserved.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, v)| (k.clone(), v.to_value()))
         .collect()
+}
+
+/// The attributes Java keeps as properties, in document order (`default` is reserved too for
+/// enums).
+fn java_attrs(obj: &Obj, reserved: &[&str], is_enum: bool) -> Vec<(String, Json)> {
+    obj.iter()
+        .filter(|(k, _)| !(reserved.contains(&k.as_str()) || is_enum && k == "default"))
+        .cloned()
+        .collect()
+}
+
+/// An object for an error message.
+fn show(obj: &Obj) -> Json {
+    Json::Object(obj.to_vec())
 }

@@ -3,4 +3,5 @@
 mod canonical_cases;
 mod compat_behaviour;
 mod compat_cases;
+mod java_form_cases;
 mod parse_cases;

@@ -1,0 +1,106 @@
+//! mesh's schema registry: the Confluent Schema Registry REST API (registry-api.md) over an
+//! embedded store, so existing Confluent clients work unchanged.
+//!
+//! - [`config`]: `RegistryConfig` / `AuthConfig`.
+//! - [`model`]: entities and the `_schemas` record format (the unit of storage).
+//! - [`store`]: the `SchemaStore` trait, in-memory and on-disk (CRC-framed, fsynced log) stores.
+//! - [`state`]: the in-memory state built by applying records in order.
+//! - [`formats`]: parsing (Avro, JSON Schema via `mesh-schema`), identity text, compatibility.
+//! - [`service`]: the domain operations (register, lookup, delete, config, mode, ...).
+//! - [`api`]: the axum routes; [`error`]: the one Confluent error mapping; [`auth`]; [`metrics`].
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod formats;
+pub mod metrics;
+pub mod model;
+pub mod service;
+pub mod state;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub use config::{AuthConfig, RegistryConfig};
+pub use error::RegistryError;
+
+/// A registry serving in the background until its shutdown token is cancelled.
+#[derive(Debug)]
+pub struct RunningRegistry {
+    /// The bound address (the real port when `listen` asked for port 0).
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<Result<(), mesh_runtime::RuntimeError>>,
+}
+
+impl RunningRegistry {
+    /// Waits for the server to stop (after shutdown was cancelled).
+    pub async fn join(self) -> Result<(), RegistryError> {
+        match self.task.await {
+            Ok(r) => r.map_err(RegistryError::from),
+            Err(e) => Err(RegistryError::http(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("registry server task failed: {e}"),
+            )),
+        }
+    }
+}
+
+/// Binds `config.listen` (port 0 = free port), loads the store, serves the Confluent API plus
+/// /metrics and /health/* until `shutdown` is cancelled.
+pub async fn start(
+    config: RegistryConfig,
+    shutdown: &mesh_runtime::Shutdown,
+) -> Result<RunningRegistry, RegistryError> {
+    let prometheus = mesh_runtime::telemetry::prometheus()?;
+    let readiness = mesh_runtime::Readiness::new("registry");
+    let ready = readiness.component("store");
+    let server = mesh_runtime::http::HttpServer::bind("registry", config.listen).await?;
+    let addr = server.local_addr();
+
+    let store: Arc<dyn store::SchemaStore> = match &config.data_dir {
+        Some(dir) => {
+            let dir = dir.clone();
+            // Opening and replaying read the whole log: blocking work.
+            Arc::new(
+                tokio::task::spawn_blocking(move || store::FileStore::open(&dir))
+                    .await
+                    .map_err(|e| {
+                        RegistryError::http(
+                            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                            e.to_string(),
+                        )
+                    })??,
+            )
+        }
+        None => Arc::new(store::MemoryStore::default()),
+    };
+    let registry = {
+        let store = Arc::clone(&store);
+        let emit = config.emit_avro_schema_type;
+        tokio::task::spawn_blocking(move || service::Registry::open(store, emit))
+            .await
+            .map_err(|e| {
+                RegistryError::http(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+            })??
+    };
+    let state = Arc::new(api::AppState {
+        registry,
+        max_request_bytes: config.max_request_bytes,
+        cluster_id: config.cluster_id.clone(),
+    });
+    let mut routes = api::router(state);
+    if config.auth.is_enabled() {
+        routes = routes.layer(axum::middleware::from_fn_with_state(
+            Arc::new(config.auth.clone()),
+            auth::enforce,
+        ));
+    }
+    ready.set(true);
+    let task = shutdown.spawn(
+        "registry-http",
+        server.serve(routes, readiness, prometheus, shutdown.clone()),
+    );
+    Ok(RunningRegistry { addr, task })
+}

@@ -1,0 +1,121 @@
+//! Unit tests of the domain service over the in-memory store.
+
+use std::sync::Arc;
+
+use super::*;
+use crate::store::MemoryStore;
+
+fn registry() -> Registry {
+    Registry::open(Arc::new(MemoryStore::default()), false).unwrap()
+}
+
+fn req(schema: &str) -> SchemaRequest {
+    SchemaRequest {
+        schema: Some(schema.into()),
+        ..SchemaRequest::default()
+    }
+}
+
+const V1: &str = r#"{"type":"record","name":"r","fields":[{"name":"a","type":"int"}]}"#;
+const V2: &str = r#"{"type":"record","name":"r","fields":[{"name":"a","type":"int"},{"name":"b","type":"int","default":1}]}"#;
+
+#[tokio::test]
+async fn register_is_idempotent_and_ids_are_shared_across_subjects() {
+    let r = registry();
+    let a = r.register("a", req(V1), false, false).await.unwrap();
+    assert_eq!((a.id, a.version, a.new), (1, 1, true));
+    let again = r
+        .register("a", req(&format!(" {V1} ")), false, false)
+        .await
+        .unwrap();
+    assert_eq!((again.id, again.version, again.new), (1, 1, false));
+    let b = r.register("b", req(V1), false, false).await.unwrap();
+    assert_eq!((b.id, b.version), (1, 1));
+    let a2 = r.register("a", req(V2), false, false).await.unwrap();
+    assert_eq!((a2.id, a2.version), (2, 2));
+}
+
+#[tokio::test]
+async fn metadata_is_inherited_and_config_defaults_merge() {
+    let r = registry();
+    let mut first = req(V1);
+    let mut md = Metadata::default();
+    md.properties.insert("owner".into(), "team-a".into());
+    first.metadata = Some(md);
+    r.register("s", first, false, false).await.unwrap();
+    // No metadata on the next registration: inherited, so the same content → same id.
+    let again = r.register("s", req(V1), false, false).await.unwrap();
+    assert!(!again.new);
+    let v2 = r.register("s", req(V2), false, false).await.unwrap();
+    let view = r.version("s", &v2.version.to_string(), false).unwrap();
+    assert_eq!(view.metadata.unwrap().properties["owner"], "team-a");
+
+    let mut over = Metadata::default();
+    over.properties.insert("env".into(), "prod".into());
+    r.set_config(
+        Some("t"),
+        Config {
+            override_metadata: Some(over),
+            ..Config::default()
+        },
+    )
+    .await
+    .unwrap();
+    r.register("t", req(V1), false, false).await.unwrap();
+    let view = r.version("t", "latest", false).unwrap();
+    assert_eq!(view.metadata.unwrap().properties["env"], "prod");
+}
+
+#[tokio::test]
+async fn compatibility_groups_only_compare_within_a_group() {
+    let r = registry();
+    r.set_config(
+        None,
+        Config {
+            compatibility_group: Some("major".into()),
+            ..Config::default()
+        },
+    )
+    .await
+    .unwrap();
+    let with_major = |schema: &str, major: &str| {
+        let mut q = req(schema);
+        let mut md = Metadata::default();
+        md.properties.insert("major".into(), major.into());
+        q.metadata = Some(md);
+        q
+    };
+    r.register("s", with_major(V1, "1"), false, false)
+        .await
+        .unwrap();
+    let breaking = r#"{"type":"record","name":"r","fields":[{"name":"z","type":"string"}]}"#;
+    let e = r
+        .register("s", with_major(breaking, "1"), false, false)
+        .await
+        .unwrap_err();
+    assert_eq!(e.status_and_code().1, 409);
+    r.register("s", with_major(breaking, "2"), false, false)
+        .await
+        .unwrap();
+}
+
+#[test]
+fn version_ids_parse_like_confluent() {
+    assert_eq!(VersionId::parse("latest").unwrap(), VersionId::Latest);
+    assert_eq!(VersionId::parse("-1").unwrap(), VersionId::Latest);
+    assert_eq!(VersionId::parse("3").unwrap(), VersionId::Number(3));
+    for bad in ["0", "-2", "abc", "2147483648"] {
+        assert_eq!(
+            VersionId::parse(bad).unwrap_err().status_and_code().1,
+            42202
+        );
+    }
+    assert!(validate_subject("ok/with slash ü").is_ok());
+    assert_eq!(
+        validate_subject("bad\u{1}")
+            .unwrap_err()
+            .status_and_code()
+            .1,
+        42208
+    );
+}
