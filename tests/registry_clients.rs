@@ -3,55 +3,22 @@
 //! - `python_confluent_client_works`: confluent-kafka-python's `SchemaRegistryClient` and its
 //!   Avro/JSON serdes (tests/clients/registry_confluent_python.py), run by the interpreter named in
 //!   `TEST_PYTHON` (scripts/test sets it up in target/py).
+//! - `kafkajs_client_works`: `@kafkajs/confluent-schema-registry`, the JavaScript client
+//!   (tests/clients/js/registry_kafkajs.mjs), run by the node named in `TEST_NODE` with the client
+//!   that scripts/test installs into tests/clients/js/node_modules (`npm ci`).
 //! - `schema_registry_converter_async_and_blocking`: the Rust `schema_registry_converter` crate,
 //!   both its async and its blocking API.
 //!
 //! Each test starts its own registry in-process on a free loopback port. The expectations come
 //! from the Confluent Schema Registry API (shared/reference/registry-api.md), not from the
-//! registry's internals.
+//! registry's internals. The client suites in other languages are skipped with a note when their
+//! runtime is missing, except under CI (`CI` set), where that fails the test. Their variables are
+//! never MESH_* names: mesh reads every MESH_* variable as its own config.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
-use mesh_registry::{RegistryConfig, RunningRegistry};
-use mesh_runtime::Shutdown;
-
-/// A registry serving on a free loopback port until dropped via [`TestRegistry::stop`].
-struct TestRegistry {
-    shutdown: Shutdown,
-    running: RunningRegistry,
-}
-
-impl TestRegistry {
-    async fn start(data_dir: Option<&Path>, emit_avro_schema_type: bool) -> Self {
-        let config = RegistryConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            data_dir: data_dir.map(Path::to_path_buf),
-            emit_avro_schema_type,
-            ..RegistryConfig::default()
-        };
-        let shutdown = Shutdown::new();
-        let running = mesh_registry::start(config, &shutdown)
-            .await
-            .expect("registry starts");
-        Self { shutdown, running }
-    }
-
-    fn url(&self) -> String {
-        let addr: SocketAddr = self.running.addr;
-        format!("http://{addr}")
-    }
-
-    async fn stop(self) {
-        self.shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(10), self.running.join())
-            .await
-            .expect("registry stops within 10 s")
-            .expect("registry stops cleanly");
-    }
-}
+use mesh_scenarios::{ClientSuite, TestRegistry, required_runtime};
 
 // ---------------------------------------------------------------------------------------------
 // confluent-kafka-python
@@ -61,7 +28,6 @@ const PYTHON_SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/clients/registry_confluent_python.py"
 );
-const PYTHON_TIMEOUT: Duration = Duration::from_secs(180);
 
 /// The interpreter with confluent-kafka installed, or why there is none.
 fn test_python() -> Result<PathBuf, String> {
@@ -85,80 +51,77 @@ fn test_python() -> Result<PathBuf, String> {
     Ok(python)
 }
 
-/// Runs the Python suite against `url`; returns its exit status and combined output.
-fn run_python_suite(python: &Path, url: &str) -> (std::process::ExitStatus, String) {
-    let out = tempfile::tempfile().expect("temp file");
-    let mut child = Command::new(python)
-        .arg(PYTHON_SCRIPT)
-        .arg(url)
-        .env("PYTHONUNBUFFERED", "1")
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().expect("dup"))
-        .stderr(out.try_clone().expect("dup"))
-        .spawn()
-        .expect("python starts");
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for python") {
-            break status;
-        }
-        if started.elapsed() > PYTHON_TIMEOUT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{PYTHON_SCRIPT} did not finish within {PYTHON_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_confluent_client_works() {
+    let Some(python) = required_runtime(
+        "python_confluent_client_works",
+        test_python(),
+        "Run scripts/test (it creates target/py with confluent-kafka and sets TEST_PYTHON), \
+         or: TEST_PYTHON=$PWD/target/py/bin/python cargo test -p mesh-scenarios --test registry_clients",
+    ) else {
+        return;
     };
-    let mut out = out;
-    let mut text = String::new();
-    use std::io::{Read, Seek};
-    out.rewind().expect("rewind");
-    out.read_to_string(&mut text).expect("read output");
-    (status, text)
+    ClientSuite {
+        name: "confluent-kafka-python",
+        program: python,
+        script: PYTHON_SCRIPT,
+        env: &[("PYTHONUNBUFFERED", "1")],
+    }
+    .passes_against_both_stores()
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// @kafkajs/confluent-schema-registry (JavaScript)
+// ---------------------------------------------------------------------------------------------
+
+const JS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/clients/js");
+const JS_SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/clients/js/registry_kafkajs.mjs"
+);
+
+/// The node to run the JavaScript suite with (its client installed), or why there is none.
+fn test_node() -> Result<PathBuf, String> {
+    let node = std::env::var_os("TEST_NODE")
+        .map(PathBuf::from)
+        .ok_or_else(|| "TEST_NODE is not set".to_string())?;
+    let probe = Command::new(&node)
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("TEST_NODE={} cannot run: {e}", node.display()))?;
+    if !probe.status.success() {
+        return Err(format!("TEST_NODE={} --version failed", node.display()));
+    }
+    let client = Path::new(JS_DIR).join("node_modules/@kafkajs/confluent-schema-registry");
+    if !client.join("package.json").is_file() {
+        return Err(format!(
+            "{} is missing (npm ci --prefix tests/clients/js has not run)",
+            client.display()
+        ));
+    }
+    Ok(node)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn python_confluent_client_works() {
-    let python = match test_python() {
-        Ok(p) => p,
-        Err(why) if std::env::var_os("CI").is_some() => {
-            panic!("{why} (CI must run the Python client suite: scripts/test installs it)")
-        }
-        Err(why) => {
-            eprintln!(
-                "SKIPPED python_confluent_client_works: {why}.\n\
-                 Run scripts/test (it creates target/py with confluent-kafka and sets TEST_PYTHON), \
-                 or: TEST_PYTHON=$PWD/target/py/bin/python cargo test -p mesh-scenarios --test registry_clients"
-            );
-            return;
-        }
+async fn kafkajs_client_works() {
+    let Some(node) = required_runtime(
+        "kafkajs_client_works",
+        test_node(),
+        "Run scripts/test (it runs npm ci in tests/clients/js and sets TEST_NODE), or: \
+         npm ci --prefix tests/clients/js --no-audit --no-fund && \
+         TEST_NODE=$(command -v node) cargo test -p mesh-scenarios --test registry_clients",
+    ) else {
+        return;
     };
-
-    // The in-memory store with Confluent 7.x responses, and the on-disk store with 8.x ones
-    // (`schemaType: AVRO` emitted): the client must work with both.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut failures = Vec::new();
-    for (label, data_dir, emit_avro_type) in [
-        ("in-memory store, 7.x responses", None, false),
-        ("on-disk store, 8.x responses", Some(dir.path()), true),
-    ] {
-        let registry = TestRegistry::start(data_dir, emit_avro_type).await;
-        let url = registry.url();
-        let py = python.clone();
-        let (status, output) = tokio::task::spawn_blocking(move || run_python_suite(&py, &url))
-            .await
-            .expect("python runner");
-        registry.stop().await;
-        if status.success() {
-            eprintln!("python suite ({label}):\n{output}");
-        } else {
-            failures.push(format!(
-                "confluent-kafka-python suite failed against the registry ({label}): {status}\n\
-                 ----- output -----\n{output}------------------"
-            ));
-        }
+    ClientSuite {
+        name: "@kafkajs/confluent-schema-registry",
+        program: node,
+        script: JS_SCRIPT,
+        env: &[],
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    .passes_against_both_stores()
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------------

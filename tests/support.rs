@@ -2,13 +2,22 @@
 //!
 //! Scenarios run against [`TestCluster::start`]: the in-process mock cluster, or the real broker
 //! named by `TEST_KAFKA_BOOTSTRAP` (CI's tansu suite). Every scenario uses its own topic names.
+//! The schema registry's client suites (registry_clients.rs) use [`TestRegistry`] and
+//! [`ClientSuite`].
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use mesh_cli::config::MeshConfig;
 use mesh_kafka::testing::TestCluster;
+use mesh_registry::{RegistryConfig, RunningRegistry};
+use mesh_runtime::Shutdown;
 
 /// A `mesh up` config for one scenario: the test broker when it is external (else the embedded
 /// broker on a free port), unique platform topic names, a private data directory.
-pub fn mesh_config(cluster: &TestCluster, data_dir: &std::path::Path) -> MeshConfig {
+pub fn mesh_config(cluster: &TestCluster, data_dir: &Path) -> MeshConfig {
     let mut c = MeshConfig::default();
     if !cluster.is_mock() {
         c.kafka = cluster.kafka_config();
@@ -28,4 +37,133 @@ pub fn mesh_config(cluster: &TestCluster, data_dir: &std::path::Path) -> MeshCon
     }
     c.topics.replication_factor = Some(1);
     c
+}
+
+/// A schema registry serving in-process on a free loopback port until [`TestRegistry::stop`].
+#[derive(Debug)]
+pub struct TestRegistry {
+    shutdown: Shutdown,
+    running: RunningRegistry,
+}
+
+impl TestRegistry {
+    /// In memory without `data_dir`; `emit_avro_schema_type` gives Confluent 8.x responses.
+    pub async fn start(data_dir: Option<&Path>, emit_avro_schema_type: bool) -> Self {
+        let config = RegistryConfig {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            data_dir: data_dir.map(Path::to_path_buf),
+            emit_avro_schema_type,
+            ..RegistryConfig::default()
+        };
+        let shutdown = Shutdown::new();
+        let running = mesh_registry::start(config, &shutdown)
+            .await
+            .expect("registry starts");
+        Self { shutdown, running }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.running.addr)
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        tokio::time::timeout(Duration::from_secs(10), self.running.join())
+            .await
+            .expect("registry stops within 10 s")
+            .expect("registry stops cleanly");
+    }
+}
+
+/// How long one run of a client suite in another language may take.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(180);
+
+/// An external client suite: `program script URL`, which prints one line per check and exits
+/// non-zero at the first failure.
+#[derive(Debug)]
+pub struct ClientSuite {
+    pub name: &'static str,
+    pub program: PathBuf,
+    pub script: &'static str,
+    pub env: &'static [(&'static str, &'static str)],
+}
+
+impl ClientSuite {
+    /// Runs the suite against `url`; returns its exit status and combined output.
+    pub fn run(&self, url: &str) -> (ExitStatus, String) {
+        let out = tempfile::tempfile().expect("temp file");
+        let mut child = Command::new(&self.program)
+            .arg(self.script)
+            .arg(url)
+            .envs(self.env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("dup"))
+            .stderr(out.try_clone().expect("dup"))
+            .spawn()
+            .unwrap_or_else(|e| panic!("{} cannot start: {e}", self.program.display()));
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait for the client suite") {
+                break status;
+            }
+            if started.elapsed() > CLIENT_TIMEOUT {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{} did not finish within {CLIENT_TIMEOUT:?}", self.script);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut out = out;
+        let mut text = String::new();
+        use std::io::{Read, Seek};
+        out.rewind().expect("rewind");
+        out.read_to_string(&mut text).expect("read output");
+        (status, text)
+    }
+
+    /// Runs the suite against the in-memory store with Confluent 7.x responses and against the
+    /// on-disk store with 8.x ones (`schemaType: AVRO` emitted): the client must work with both.
+    /// Shows the output of every run; fails with the output of each failed one.
+    pub async fn passes_against_both_stores(self) {
+        let suite = Arc::new(self);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut failures = Vec::new();
+        for (label, data_dir, emit_avro_type) in [
+            ("in-memory store, 7.x responses", None, false),
+            ("on-disk store, 8.x responses", Some(dir.path()), true),
+        ] {
+            let registry = TestRegistry::start(data_dir, emit_avro_type).await;
+            let url = registry.url();
+            let runner = Arc::clone(&suite);
+            let (status, output) = tokio::task::spawn_blocking(move || runner.run(&url))
+                .await
+                .expect("client suite runner");
+            registry.stop().await;
+            if status.success() {
+                eprintln!("{} suite ({label}):\n{output}", suite.name);
+            } else {
+                failures.push(format!(
+                    "{} suite failed against the registry ({label}): {status}\n\
+                     ----- output -----\n{output}------------------",
+                    suite.name
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+}
+
+/// The runtime a client suite needs, or `None` (after saying how to run it) when it is missing
+/// outside CI. Under CI a missing runtime fails the test: CI must run every client suite.
+pub fn required_runtime(test: &str, found: Result<PathBuf, String>, how: &str) -> Option<PathBuf> {
+    match found {
+        Ok(program) => Some(program),
+        Err(why) if std::env::var_os("CI").is_some() => {
+            panic!("{why} (CI must run {test}: scripts/test installs what it needs)")
+        }
+        Err(why) => {
+            eprintln!("SKIPPED {test}: {why}.\n{how}");
+            None
+        }
+    }
 }

@@ -35,7 +35,8 @@ pub enum Command {
     /// Run the whole mesh in one process: with no Kafka configured, an embedded in-memory
     /// broker on 127.0.0.1:9092, the platform topics, and every service. Runs until Ctrl-C.
     Up(UpArgs),
-    /// Run the schema registry alone (Confluent Schema Registry REST API, default port 8081).
+    /// Run the schema registry alone (Confluent Schema Registry REST API, default port 8081),
+    /// or export/import its on-disk store as `_schemas` records.
     Registry(RegistryArgs),
     /// Print mesh's version and the librdkafka it was built with.
     Version,
@@ -63,8 +64,33 @@ pub struct UpArgs {
     pub registry_listen: Option<SocketAddr>,
 }
 
+/// `mesh registry [serve] [--listen ..] [--data-dir ..]`, `mesh registry export|import ..`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct RegistryArgs {
+    #[command(subcommand)]
+    pub command: Option<RegistryCommand>,
+
+    /// `mesh registry --listen ..` = `mesh registry serve --listen ..`.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Serve the Confluent API (the default when no subcommand is given).
+    Serve(ServeArgs),
+    /// Write every record of an on-disk store, in log order, to FILE as `_schemas` records
+    /// (JSON Lines: {"key": <key JSON>, "value": <value JSON or null>}). Offline: no registry
+    /// may be serving the store.
+    Export(ExportArgs),
+    /// Load an export into an empty on-disk store (created if missing), after validating every
+    /// record; ids, versions, configs, modes and deletions are kept. Offline, like export.
+    Import(ImportArgs),
+}
+
+#[derive(Clone, Debug, Default, Args)]
+pub struct ServeArgs {
     /// Address to serve the Confluent API on (default 127.0.0.1:8081; port 0 = any free).
     #[arg(long, value_name = "HOST:PORT")]
     pub listen: Option<SocketAddr>,
@@ -72,6 +98,29 @@ pub struct RegistryArgs {
     /// Keep schemas in an on-disk store in DIR (default: registry.data_dir, else in memory).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The store to export (default: registry.data_dir; `mesh up` keeps it in <data_dir>/registry).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The file to write (replaced if it exists).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The store to import into, which must be empty (default: registry.data_dir; `mesh up`
+    /// keeps it in <data_dir>/registry).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// The export to read.
+    #[arg(long, short = 'i', value_name = "FILE")]
+    pub input: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,6 +175,17 @@ impl UpArgs {
 }
 
 impl RegistryArgs {
+    /// The serve flags, whether given before or after `serve`; `None` for export/import.
+    pub fn serve_args(&self) -> Option<&ServeArgs> {
+        match &self.command {
+            None => Some(&self.serve),
+            Some(RegistryCommand::Serve(args)) => Some(args),
+            Some(_) => None,
+        }
+    }
+}
+
+impl ServeArgs {
     pub fn apply(&self, config: &mut MeshConfig) {
         if let Some(l) = self.listen {
             config.registry.listen = l;
@@ -167,5 +227,40 @@ mod tests {
         assert_eq!(config.telemetry.log_format, LogFormat::Json);
         assert_eq!(config.embedded_broker.listen.port(), 0);
         assert_eq!(config.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    fn registry(args: &[&str]) -> Result<RegistryArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["mesh", "registry"].iter().chain(args))?;
+        match cli.command {
+            Command::Registry(r) => Ok(r),
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn registry_serves_by_default_and_has_export_and_import() {
+        for args in [
+            &["--listen", "127.0.0.1:0", "--data-dir", "/d"][..],
+            &["serve", "--listen", "127.0.0.1:0", "--data-dir", "/d"],
+        ] {
+            let r = registry(args).unwrap();
+            let serve = r.serve_args().expect("serve");
+            assert_eq!(serve.listen.map(|l| l.port()), Some(0));
+            assert_eq!(serve.data_dir.as_deref(), Some(std::path::Path::new("/d")));
+        }
+        assert!(registry(&[]).unwrap().serve_args().is_some());
+        let r = registry(&["export", "--data-dir", "/d", "--output", "/f"]).unwrap();
+        assert!(r.serve_args().is_none());
+        let Some(RegistryCommand::Export(e)) = r.command else {
+            panic!("{r:?}")
+        };
+        assert_eq!(e.output, PathBuf::from("/f"));
+        let r = registry(&["import", "--data-dir", "/d", "-i", "/f"]).unwrap();
+        assert!(
+            matches!(r.command, Some(RegistryCommand::Import(ref i)) if i.input == std::path::Path::new("/f"))
+        );
+        // Serve flags do not mix with a subcommand; export needs its file.
+        assert!(registry(&["--listen", "127.0.0.1:0", "export", "-o", "/f"]).is_err());
+        assert!(registry(&["export", "--data-dir", "/d"]).is_err());
     }
 }

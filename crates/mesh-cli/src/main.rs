@@ -1,12 +1,14 @@
 //! `mesh`: parse the command line, load config, init telemetry, run, wait for a signal, drain.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mesh_cli::cli::{Cli, Command, ConfigCommand};
+use mesh_cli::cli::{Cli, Command, ConfigCommand, RegistryCommand, ServeArgs};
 use mesh_cli::config::MeshConfig;
 use mesh_cli::{CliError, up};
-use mesh_runtime::shutdown::{self, Drained};
+use mesh_registry::export::{self, StoreLock, TransferError};
+use mesh_runtime::shutdown::{Drained, Signals};
 use mesh_runtime::{Shutdown, config, telemetry};
 
 fn main() -> ExitCode {
@@ -48,25 +50,39 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             println!("{shown}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Registry(args) => {
-            let config = service_config(&cli, |c| args.apply(c))?;
-            let root = Shutdown::new();
-            let registry = mesh_registry::start(config.registry.clone(), &root).await?;
-            let store = match &config.registry.data_dir {
-                Some(d) => format!("on-disk store in {}", d.display()),
-                None => "in-memory store (pass --data-dir to keep schemas)".to_owned(),
-            };
-            println!(
-                "mesh registry listening on http://{} ({store})",
-                registry.addr
-            );
-            wait_and_drain(&root, &config).await;
-            drop(registry);
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Registry(args) => match &args.command {
+            None => serve_registry(&cli, &args.serve).await,
+            Some(RegistryCommand::Serve(serve)) => serve_registry(&cli, serve).await,
+            Some(RegistryCommand::Export(e)) => transfer(&cli, e.data_dir.as_deref(), |dir| {
+                let counts = export::export_dir(dir, &e.output)?;
+                Ok(format!(
+                    "exported {} from {} to {}",
+                    export::describe(&counts),
+                    dir.display(),
+                    e.output.display()
+                ))
+            }),
+            Some(RegistryCommand::Import(i)) => transfer(&cli, i.data_dir.as_deref(), |dir| {
+                let report = export::import_dir(dir, &i.input)?;
+                let mut msg = format!(
+                    "imported {} from {} into {}",
+                    export::describe(&report.imported),
+                    i.input.display(),
+                    dir.display()
+                );
+                if !report.skipped.is_empty() {
+                    msg.push_str(&format!(
+                        "; skipped {} of keytypes this registry does not handle",
+                        export::describe(&report.skipped)
+                    ));
+                }
+                Ok(msg)
+            }),
+        },
         Command::Up(args) => {
             let config = service_config(&cli, |c| args.apply(c))?;
             let root = Shutdown::new();
+            let signals = install_signals()?;
             let running = match up::start(&config, &root).await {
                 Ok(r) => r,
                 Err(e) => {
@@ -74,12 +90,100 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     return Err(e);
                 }
             };
+            // Export/import refuse a store a registry is serving; this is `up`'s (up.rs).
+            let registry_dir = match &config.registry.data_dir {
+                Some(d) => d.clone(),
+                None => config.data_dir.join("registry"),
+            };
+            let store_lock = match lock_registry_store(&registry_dir) {
+                Ok(l) => l,
+                Err(e) => {
+                    root.drain(config.shutdown_grace).await;
+                    return Err(e);
+                }
+            };
             println!("{}", running.banner());
-            wait_and_drain(&root, &config).await;
+            wait_and_drain(signals, &root, &config).await;
             drop(running);
+            drop(store_lock);
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `mesh registry [serve]`: the Confluent API until a signal.
+#[allow(clippy::print_stdout)]
+async fn serve_registry(cli: &Cli, args: &ServeArgs) -> Result<ExitCode, CliError> {
+    let config = service_config(cli, |c| args.apply(c))?;
+    // One process per on-disk store: a second registry, export and import are refused.
+    let store_lock = match &config.registry.data_dir {
+        Some(d) => Some(lock_registry_store(d)?),
+        None => None,
+    };
+    let root = Shutdown::new();
+    let signals = install_signals()?;
+    let registry = mesh_registry::start(config.registry.clone(), &root).await?;
+    let store = match &config.registry.data_dir {
+        Some(d) => format!("on-disk store in {}", d.display()),
+        None => "in-memory store (pass --data-dir to keep schemas)".to_owned(),
+    };
+    println!(
+        "mesh registry listening on http://{} ({store})",
+        registry.addr
+    );
+    wait_and_drain(signals, &root, &config).await;
+    drop(registry);
+    drop(store_lock);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn lock_registry_store(dir: &Path) -> Result<StoreLock, CliError> {
+    export::lock_store_dir(dir).map_err(|e| CliError::DataDir {
+        path: dir.to_path_buf(),
+        source: std::io::Error::other(e),
+    })
+}
+
+/// `mesh registry export|import`: runs `op` on the store directory (the flag, else
+/// `registry.data_dir`) and prints its summary, or the error.
+#[allow(clippy::print_stdout)]
+fn transfer(
+    cli: &Cli,
+    data_dir: Option<&Path>,
+    op: impl FnOnce(&Path) -> Result<String, TransferError>,
+) -> Result<ExitCode, CliError> {
+    let mut config: MeshConfig = config::load(cli.config.as_deref())?;
+    cli.apply(&mut config);
+    telemetry::init(&config.telemetry)?;
+    let Some(dir) = data_dir.map(Path::to_path_buf).or(config.registry.data_dir) else {
+        eprintln!("error: no registry store given: pass --data-dir DIR (or set registry.data_dir)");
+        return Ok(ExitCode::FAILURE);
+    };
+    match op(&dir) {
+        Ok(summary) => {
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            if matches!(e, TransferError::NoStore { .. }) && dir.join("registry").is_dir() {
+                eprintln!(
+                    "hint: `mesh up` keeps its registry store in {}",
+                    dir.join("registry").display()
+                );
+            }
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// Installs the SIGINT/SIGTERM handlers before anything announces the process is up.
+fn install_signals() -> Result<Signals, CliError> {
+    Signals::install().map_err(|e| {
+        CliError::Runtime(mesh_runtime::RuntimeError::Telemetry(format!(
+            "cannot install signal handlers: {e}"
+        )))
+    })
 }
 
 /// Loads the config for a long-running command (file, env, global flags, then the command's
@@ -96,8 +200,8 @@ fn service_config(
 }
 
 /// Waits for SIGINT/SIGTERM, then drains the shutdown tree within the grace period.
-async fn wait_and_drain(root: &Shutdown, config: &MeshConfig) {
-    let signal = shutdown::signal().await;
+async fn wait_and_drain(mut signals: Signals, root: &Shutdown, config: &MeshConfig) {
+    let signal = signals.recv().await;
     tracing::info!(signal, grace = ?config.shutdown_grace, "shutting down");
     match root.drain(config.shutdown_grace).await {
         Drained::Clean => tracing::info!("stopped cleanly"),

@@ -3,6 +3,7 @@
 //! refuses a second instance on the same data directory; `mesh config check` names bad keys.
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -185,34 +186,14 @@ fn up_keeps_registry_state_in_the_data_dir_across_restarts() {
 #[test]
 fn registry_runs_alone_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(MESH)
-        .args(["registry", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn mesh registry");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("address in {line:?}"))
-        .to_owned();
-    assert!(line.contains("on-disk store"), "{line}");
-    assert_eq!(http(&addr, "GET", "/health/ready", None).0, 200);
+    let reg = Registry::start(dir.path());
+    assert!(reg.banner.contains("on-disk store"), "{}", reg.banner);
+    assert_eq!(http(&reg.addr, "GET", "/health/ready", None).0, 200);
     assert_eq!(
-        http(&addr, "GET", "/subjects", None),
+        http(&reg.addr, "GET", "/subjects", None),
         (200, "[]".to_owned())
     );
-    let up = Up {
-        child,
-        banner: Vec::new(),
-    };
-    assert_eq!(up.stop("TERM", Duration::from_secs(15)), 0);
+    reg.stop();
 }
 
 /// A minimal HTTP/1.1 exchange (the test needs no HTTP client crate for two calls).
@@ -354,4 +335,225 @@ fn shipped_example_config_is_valid() {
     );
     let shown = String::from_utf8_lossy(&out.stdout);
     assert!(!shown.contains("change-me"), "secrets redacted: {shown}");
+}
+
+/// `mesh registry` on a data directory, on a free port.
+struct Registry {
+    child: Child,
+    addr: String,
+    /// The line it prints once listening.
+    banner: String,
+}
+
+impl Registry {
+    fn start(data_dir: &Path) -> Self {
+        let mut child = Command::new(MESH)
+            .args(["registry", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("spawn mesh registry");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .split("http://")
+            .nth(1)
+            .and_then(|r| r.split_whitespace().next())
+            .unwrap_or_else(|| panic!("address in {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            addr,
+            banner: line,
+        }
+    }
+
+    /// `http` against this registry, asserting a 200.
+    fn ok(&self, method: &str, path: &str, body: Option<&str>) -> String {
+        let (status, answer) = http(&self.addr, method, path, body);
+        assert_eq!(status, 200, "{method} {path}: {answer}");
+        answer
+    }
+
+    fn stop(self) {
+        let up = Up {
+            child: self.child,
+            banner: Vec::new(),
+        };
+        assert_eq!(up.stop("TERM", Duration::from_secs(15)), 0);
+    }
+
+    /// Everything a client can see: subjects and versions (deleted ones too) with their ids,
+    /// texts and deleted flags, schemas by id, configs and modes.
+    fn snapshot(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let subjects = self.ok("GET", "/subjects?deleted=true", None);
+        let names: Vec<String> = serde_json::from_str(&subjects).unwrap();
+        out.push(subjects);
+        out.push(self.ok("GET", "/subjects", None));
+        for s in &names {
+            let versions = self.ok("GET", &format!("/subjects/{s}/versions?deleted=true"), None);
+            let numbers: Vec<i32> = serde_json::from_str(&versions).unwrap();
+            out.push(versions);
+            // Soft-deleted versions are missing here: the deleted flags.
+            out.push(http(&self.addr, "GET", &format!("/subjects/{s}/versions"), None).1);
+            for v in numbers {
+                out.push(self.ok(
+                    "GET",
+                    &format!("/subjects/{s}/versions/{v}?deleted=true"),
+                    None,
+                ));
+            }
+            out.push(http(&self.addr, "GET", &format!("/config/{s}"), None).1);
+            out.push(http(&self.addr, "GET", &format!("/mode/{s}"), None).1);
+        }
+        out.push(self.ok("GET", "/schemas?deleted=true", None));
+        for id in 1..=4 {
+            out.push(http(&self.addr, "GET", &format!("/schemas/ids/{id}"), None).1);
+        }
+        out.push(self.ok("GET", "/config", None));
+        out.push(self.ok("GET", "/mode", None));
+        out
+    }
+}
+
+/// `mesh registry export|import --data-dir DIR --output|--input FILE`: (exit code, stdout,
+/// stderr).
+fn transfer(cmd: &str, dir: &Path, file: &Path) -> (Option<i32>, String, String) {
+    let flag = if cmd == "export" {
+        "--output"
+    } else {
+        "--input"
+    };
+    let out = Command::new(MESH)
+        .args(["registry", cmd, "--data-dir"])
+        .arg(dir)
+        .arg(flag)
+        .arg(file)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+#[test]
+fn registry_export_and_import_move_a_store_with_identical_ids_and_state() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (src, dst, file) = (
+        tmp.path().join("src"),
+        tmp.path().join("dst"),
+        tmp.path().join("schemas.jsonl"),
+    );
+    let reg = Registry::start(&src);
+    let v1 = r#"{"schema":"{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"}]}"}"#;
+    let v2 = r#"{"schema":"{\"type\":\"record\",\"name\":\"Order\",\"fields\":[{\"name\":\"id\",\"type\":\"long\"},{\"name\":\"n\",\"type\":\"int\",\"default\":0}]}"}"#;
+    let json = r#"{"schemaType":"JSON","schema":"{\"type\":\"object\"}"}"#;
+    let norm = r#"{"schema":"{\"type\":\"record\",\"name\":\"N\",\"b\":1,\"a\":2,\"fields\":[]}"}"#;
+    reg.ok("POST", "/subjects/orders-value/versions", Some(v1));
+    reg.ok("POST", "/subjects/orders-value/versions", Some(v2));
+    reg.ok("POST", "/subjects/copy-value/versions", Some(v1));
+    reg.ok("POST", "/subjects/json-value/versions", Some(json));
+    reg.ok(
+        "POST",
+        "/subjects/n-value/versions?normalize=true",
+        Some(norm),
+    );
+    reg.ok("POST", "/subjects/gone-value/versions", Some(v1));
+    reg.ok("DELETE", "/subjects/gone-value", None);
+    reg.ok("DELETE", "/subjects/gone-value?permanent=true", None);
+    reg.ok("DELETE", "/subjects/orders-value/versions/1", None);
+    reg.ok(
+        "PUT",
+        "/config/orders-value",
+        Some(r#"{"compatibility":"FULL"}"#),
+    );
+    reg.ok("PUT", "/config", Some(r#"{"compatibility":"NONE"}"#));
+    reg.ok("PUT", "/mode/copy-value", Some(r#"{"mode":"READONLY"}"#));
+    let before = reg.snapshot();
+    assert!(before[0].contains("orders-value") && !before[0].contains("gone-value"));
+
+    // A served store is refused, by export, import and a second registry alike.
+    for cmd in ["export", "import"] {
+        let (code, _, err) = transfer(cmd, &src, &file);
+        assert_eq!(code, Some(1));
+        assert!(
+            err.contains("is in use") && err.contains("registry.lock"),
+            "{err}"
+        );
+    }
+    let second = Command::new(MESH)
+        .args(["registry", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&src)
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("is in use"), "{err}");
+    reg.stop();
+
+    let (code, out, err) = transfer("export", &src, &file);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        out.starts_with("exported ") && out.contains("SCHEMA"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.starts_with(r#"{"key":{"keytype":"SCHEMA","subject":"orders-value","version":1,"magic":1},"value":{"subject":"orders-value","version":1,"id":1,"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""value":null}"#),
+        "permanent delete = tombstone: {text}"
+    );
+
+    let import = |dir: &Path| transfer("import", dir, &file);
+    let (code, out, err) = import(&dst);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("imported "), "{out}");
+    let (code, _, err) = import(&dst);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("not empty"), "{err}");
+
+    let reg = Registry::start(&dst);
+    assert_eq!(reg.snapshot(), before);
+    // Ids continue after the imported ones (1..=4).
+    let next = r#"{"schema":"{\"type\":\"record\",\"name\":\"Next\",\"fields\":[]}"}"#;
+    let answer = reg.ok("POST", "/subjects/next-value/versions", Some(next));
+    assert!(answer.contains(r#""id":5"#), "{answer}");
+    reg.stop();
+
+    // A bad line fails the import, naming it, and writes nothing.
+    std::fs::write(
+        &file,
+        "{\"key\":{\"keytype\":\"NOOP\",\"magic\":0},\"value\":null}\nnot json\n",
+    )
+    .unwrap();
+    let empty = tmp.path().join("empty");
+    let (code, _, err) = import(&empty);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("line 2"), "{err}");
+    let (code, _, err) = transfer("export", &empty, &file);
+    assert_eq!(code, Some(1), "nothing was imported");
+    assert!(err.contains("no registry store"), "{err}");
+}
+
+#[test]
+fn up_holds_its_registry_store_against_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let up = Up::start(dir.path());
+    let file = dir.path().join("export.jsonl");
+    for cmd in ["export", "import"] {
+        let (code, _, err) = transfer(cmd, &dir.path().join("registry"), &file);
+        assert_eq!(code, Some(1));
+        assert!(err.contains("is in use"), "{err}");
+    }
+    assert_eq!(up.stop("INT", Duration::from_secs(15)), 0);
+    let (code, out, err) = transfer("export", &dir.path().join("registry"), &file);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.starts_with("exported 0 records"), "{out}");
 }

@@ -66,11 +66,16 @@ pub fn parse(
 ///
 /// - Avro: Avro-Java's `Schema.toString()` of the parsed schema
 ///   ([`AvroSchema::to_java_string`]), so key order and layout do not matter and the text
-///   returned to clients is Java's; with `normalize`, mesh's normalized form instead.
+///   returned to clients is Java's; with `normalize`, the same of Confluent's normalized copy
+///   ([`AvroSchema::normalize`]: properties and aliases sorted, empty docs dropped, defaults
+///   re-encoded as Java does), or of the schema itself in the rare case where the normalized
+///   text does not parse again (Confluent would fail the request there).
 /// - JSON Schema: the text minified (key order kept); with `normalize`, keys sorted.
 pub fn canonical_text(text: &str, parsed: &Parsed, normalize: bool) -> String {
     match (parsed, normalize) {
-        (Parsed::Avro(a), true) => a.normalized(),
+        (Parsed::Avro(a), true) => a
+            .normalize()
+            .map_or_else(|_| a.to_java_string(), |n| n.to_java_string()),
         (Parsed::Avro(a), false) => a.to_java_string(),
         (Parsed::Json(_), true) => serde_json::from_str::<serde_json::Value>(text)
             .map(|v| v.to_string())
@@ -201,6 +206,22 @@ mod tests {
         assert_eq!(
             canonical_text(j, &parsed, false),
             r#"{"type":"object","$id":"x"}"#
+        );
+    }
+
+    #[test]
+    fn avro_normalize_is_confluents_form_in_java_spelling() {
+        let a = r#"{"type":"record","name":"R","fields":[{"name":"f","type":{"type":"string","b":1,"a":2}}]}"#;
+        let b = r#"{"type":"record","name":"R","doc":"","fields":[{"name":"f","type":{"type":"string","a":2,"b":1}}]}"#;
+        let norm = |t: &str| canonical_text(t, &avro(t), true);
+        assert_ne!(
+            canonical_text(a, &avro(a), false),
+            canonical_text(b, &avro(b), false)
+        );
+        assert_eq!(norm(a), norm(b));
+        assert_eq!(
+            norm(a),
+            r#"{"type":"record","name":"R","fields":[{"name":"f","type":{"type":"string","a":2,"b":1}}]}"#
         );
     }
 

@@ -5,6 +5,7 @@
 //! - [`model`]: entities and the `_schemas` record format (the unit of storage).
 //! - [`store`]: the `SchemaStore` trait, in-memory and on-disk (CRC-framed, fsynced log) stores.
 //! - [`state`]: the in-memory state built by applying records in order.
+//! - [`export`]: export/import of a store as `_schemas` records (JSON Lines), offline.
 //! - [`formats`]: parsing (Avro, JSON Schema via `mesh-schema`), identity text, compatibility.
 //! - [`service`]: the domain operations (register, lookup, delete, config, mode, ...).
 //! - [`api`]: the axum routes; [`error`]: the one Confluent error mapping; [`auth`]; [`metrics`].
@@ -13,6 +14,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod formats;
 pub mod metrics;
 pub mod model;
@@ -85,6 +87,20 @@ pub async fn start(
                 RegistryError::http(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
             })??
     };
+    let routes = app(&config, registry);
+    ready.set(true);
+    let task = shutdown.spawn(
+        "registry-http",
+        server.serve(routes, readiness, prometheus, shutdown.clone()),
+    );
+    Ok(RunningRegistry { addr, task })
+}
+
+/// The Confluent API routes over `registry` with `config`'s request size limit, cluster id and
+/// authentication: exactly what [`start`] serves (minus /metrics and /health/*), without binding
+/// a port. Tests and the `registry_body` fuzz target drive it in-process (`tower::ServiceExt::
+/// oneshot`) over a [`store::MemoryStore`]; `config.listen` and `config.data_dir` are ignored.
+pub fn app(config: &RegistryConfig, registry: service::Registry) -> axum::Router {
     let state = Arc::new(api::AppState {
         registry,
         max_request_bytes: config.max_request_bytes,
@@ -97,10 +113,5 @@ pub async fn start(
             auth::enforce,
         ));
     }
-    ready.set(true);
-    let task = shutdown.spawn(
-        "registry-http",
-        server.serve(routes, readiness, prometheus, shutdown.clone()),
-    );
-    Ok(RunningRegistry { addr, task })
+    routes
 }

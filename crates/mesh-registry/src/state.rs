@@ -2,7 +2,9 @@
 //! (registry-api.md §3.3), so that replaying a store at start and applying a fresh write are
 //! the same code path.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{DefaultHasher, Hash, Hasher};
 
 use crate::model::{
     Config, Metadata, Mode, Record, RuleSet, SchemaReference, SchemaType, SchemaValue,
@@ -43,6 +45,45 @@ impl StoredSchema {
     }
 }
 
+/// A 64-bit digest of an identity text, the key of the identity index: the index keeps
+/// digests rather than identity texts (a third copy of every schema) and confirms a hit by
+/// comparing identities.
+fn digest(identity: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    identity.hash(&mut h);
+    h.finish()
+}
+
+/// A sorted set of (subject, version), as an exactly-sized `Vec`: most ids have one place,
+/// and a `BTreeSet` node would cost ~400 bytes each (100 000 schemas → 40 MB).
+#[derive(Debug, Default)]
+struct Places(Vec<(Box<str>, i32)>);
+
+impl Places {
+    fn insert(&mut self, subject: &str, version: i32) {
+        let key = (Box::<str>::from(subject), version);
+        if let Err(at) = self.0.binary_search(&key) {
+            self.0.insert(at, key);
+            self.0.shrink_to_fit();
+        }
+    }
+
+    /// Removes a place; `true` when none is left.
+    fn remove(&mut self, subject: &str, version: i32) -> bool {
+        if let Ok(at) = self
+            .0
+            .binary_search_by(|(s, v)| (&**s, *v).cmp(&(subject, version)))
+        {
+            self.0.remove(at);
+        }
+        self.0.is_empty()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, i32)> {
+        self.0.iter().map(|(s, v)| (&**s, *v))
+    }
+}
+
 /// Everything the registry knows, derived from the records applied so far.
 #[derive(Debug, Default)]
 pub struct State {
@@ -51,7 +92,16 @@ pub struct State {
     /// id → content. Kept after permanent deletes so old data stays decodable (Karapace does
     /// the same; Confluent's behaviour there is unverified).
     pub schemas: BTreeMap<i32, StoredSchema>,
-    identities: HashMap<String, i32>,
+    /// Identity digest → the id of that content; `collisions` holds further ids whose
+    /// different content has the same digest.
+    identities: HashMap<u64, i32>,
+    collisions: HashMap<u64, Vec<i32>>,
+    /// id → every (subject, version) holding it, soft-deleted ones included: `usages` without
+    /// scanning every version.
+    usages: HashMap<i32, Places>,
+    /// (referenced subject, version) → the (subject, version)s whose references name it:
+    /// `referenced_by` without scanning every version.
+    referrers: HashMap<(String, i32), Places>,
     pub global_config: Option<Config>,
     pub configs: BTreeMap<String, Config>,
     pub global_mode: Option<Mode>,
@@ -80,14 +130,28 @@ impl State {
                         return;
                     }
                 } else {
-                    self.identities.entry(stored.identity()).or_insert(v.id);
+                    let identity = stored.identity();
+                    if self.find_id(&identity).is_none() {
+                        let d = digest(&identity);
+                        match self.identities.entry(d) {
+                            Entry::Occupied(_) => self.collisions.entry(d).or_default().push(v.id),
+                            Entry::Vacant(e) => {
+                                e.insert(v.id);
+                            }
+                        }
+                    }
                     self.schemas.insert(v.id, stored);
                 }
                 self.max_id = self.max_id.max(v.id);
-                self.subjects
+                let old = self
+                    .subjects
                     .entry(subject.clone())
                     .or_default()
                     .insert(*version, v.clone());
+                if let Some(old) = old {
+                    self.unindex(&old);
+                }
+                self.index(v);
             }
             Record::Schema {
                 subject,
@@ -95,9 +159,12 @@ impl State {
                 value: None,
             } => {
                 if let Some(versions) = self.subjects.get_mut(subject) {
-                    versions.remove(version);
+                    let old = versions.remove(version);
                     if versions.is_empty() {
                         self.subjects.remove(subject);
+                    }
+                    if let Some(old) = old {
+                        self.unindex(&old);
                     }
                 }
             }
@@ -136,9 +203,57 @@ impl State {
         }
     }
 
+    /// Adds a version to the usage and reference indexes.
+    fn index(&mut self, v: &SchemaValue) {
+        self.usages
+            .entry(v.id)
+            .or_default()
+            .insert(&v.subject, v.version);
+        for r in &v.references {
+            self.referrers
+                .entry((r.subject.clone(), r.version))
+                .or_default()
+                .insert(&v.subject, v.version);
+        }
+    }
+
+    /// Removes a replaced or tombstoned version from the indexes.
+    fn unindex(&mut self, v: &SchemaValue) {
+        if let Some(places) = self.usages.get_mut(&v.id)
+            && places.remove(&v.subject, v.version)
+        {
+            self.usages.remove(&v.id);
+        }
+        for r in &v.references {
+            let key = (r.subject.clone(), r.version);
+            if let Some(places) = self.referrers.get_mut(&key)
+                && places.remove(&v.subject, v.version)
+            {
+                self.referrers.remove(&key);
+            }
+        }
+    }
+
+    fn value(&self, subject: &str, version: i32) -> Option<&SchemaValue> {
+        self.subjects.get(subject)?.get(&version)
+    }
+
     /// The id already assigned to this content, if any.
     pub fn id_of(&self, content: &StoredSchema) -> Option<i32> {
-        self.identities.get(&content.identity()).copied()
+        self.find_id(&content.identity())
+    }
+
+    fn find_id(&self, identity: &str) -> Option<i32> {
+        let d = digest(identity);
+        let first = self.identities.get(&d)?;
+        std::iter::once(first)
+            .chain(self.collisions.get(&d).into_iter().flatten())
+            .copied()
+            .find(|id| {
+                self.schemas
+                    .get(id)
+                    .is_some_and(|s| s.identity() == identity)
+            })
     }
 
     /// Versions of `subject`, oldest first; soft-deleted ones only when `deleted`.
@@ -155,18 +270,14 @@ impl State {
     }
 
     /// Ids of live schema versions (in any subject) that reference `subject` version `version`.
-    /// A scan: references are rare and this backs only `referencedby` and delete checks.
     pub fn referenced_by(&self, subject: &str, version: i32) -> Vec<i32> {
-        let mut ids: Vec<i32> = self
-            .subjects
-            .values()
-            .flat_map(|vs| vs.values())
+        let Some(referrers) = self.referrers.get(&(subject.to_owned(), version)) else {
+            return Vec::new();
+        };
+        let mut ids: Vec<i32> = referrers
+            .iter()
+            .filter_map(|(s, v)| self.value(s, v))
             .filter(|v| !v.deleted)
-            .filter(|v| {
-                v.references
-                    .iter()
-                    .any(|r| r.subject == subject && r.version == version)
-            })
             .map(|v| v.id)
             .collect();
         ids.sort_unstable();
@@ -174,12 +285,14 @@ impl State {
         ids
     }
 
-    /// Every (subject, version) that uses schema `id`.
+    /// Every (subject, version) that uses schema `id`, ordered by subject then version.
     pub fn usages(&self, id: i32, deleted: bool) -> Vec<&SchemaValue> {
-        self.subjects
-            .values()
-            .flat_map(|vs| vs.values())
-            .filter(|v| v.id == id && (deleted || !v.deleted))
+        self.usages
+            .get(&id)
+            .into_iter()
+            .flat_map(Places::iter)
+            .filter_map(|(s, v)| self.value(s, v))
+            .filter(|v| deleted || !v.deleted)
             .collect()
     }
 }
@@ -252,5 +365,93 @@ mod tests {
         // An id reused for different content is ignored.
         s.apply(&schema("c", 1, 2, "\"string\""));
         assert!(!s.subjects.contains_key("c"));
+    }
+
+    /// The usage and reference indexes follow every kind of change, so they answer what a
+    /// scan of all versions would.
+    #[test]
+    fn indexes_answer_like_a_scan() {
+        fn scan_usages(s: &State, id: i32, deleted: bool) -> Vec<(String, i32)> {
+            s.subjects
+                .values()
+                .flat_map(|vs| vs.values())
+                .filter(|v| v.id == id && (deleted || !v.deleted))
+                .map(|v| (v.subject.clone(), v.version))
+                .collect()
+        }
+        fn usages(s: &State, id: i32, deleted: bool) -> Vec<(String, i32)> {
+            s.usages(id, deleted)
+                .iter()
+                .map(|v| (v.subject.clone(), v.version))
+                .collect()
+        }
+        let referencing = |subject: &str, version: i32, id: i32| {
+            let mut r = schema(subject, version, id, "\"long\"");
+            if let Record::Schema { value: Some(v), .. } = &mut r {
+                v.schema = format!("\"{subject}{version}\"");
+                v.references = vec![SchemaReference {
+                    name: "a".into(),
+                    subject: "a".into(),
+                    version: 1,
+                }];
+            }
+            r
+        };
+        let mut s = State::default();
+        let steps = [
+            schema("b", 1, 1, "\"int\""),
+            schema("a", 1, 1, "\"int\""),
+            schema("a", 2, 2, "\"long\""),
+            referencing("c", 1, 3),
+            referencing("d", 1, 4),
+            Record::DeleteSubject {
+                subject: "c".into(),
+                version: 1,
+            },
+            // A version rewritten (IMPORT) with another id moves its usage.
+            schema("b", 1, 2, "\"long\""),
+            Record::Schema {
+                subject: "d".into(),
+                version: 1,
+                value: None,
+            },
+        ];
+        let expected_refs = [
+            vec![],
+            vec![],
+            vec![],
+            vec![3],
+            vec![3, 4],
+            vec![4],
+            vec![4],
+            vec![],
+        ];
+        for (step, refs) in steps.iter().zip(expected_refs) {
+            s.apply(step);
+            for id in 1..=4 {
+                for deleted in [false, true] {
+                    assert_eq!(
+                        usages(&s, id, deleted),
+                        scan_usages(&s, id, deleted),
+                        "{step:?}"
+                    );
+                }
+            }
+            assert_eq!(s.referenced_by("a", 1), refs, "{step:?}");
+            assert!(s.referenced_by("a", 2).is_empty());
+        }
+        assert_eq!(usages(&s, 2, false), [("a".into(), 2), ("b".into(), 1)]);
+        assert!(usages(&s, 1, true).iter().all(|(sub, _)| sub == "a"));
+        // Same content → the first id; other content → none.
+        let content = |text: &str| StoredSchema {
+            schema_type: SchemaType::Avro,
+            schema: text.into(),
+            references: vec![],
+            metadata: None,
+            rule_set: None,
+        };
+        assert_eq!(s.id_of(&content("\"int\"")), Some(1));
+        assert_eq!(s.id_of(&content("\"long\"")), Some(2));
+        assert_eq!(s.id_of(&content("\"float\"")), None);
     }
 }

@@ -34,6 +34,12 @@ pub enum StoreError {
 pub trait SchemaStore: Send + Sync + std::fmt::Debug {
     /// Every record, oldest first.
     fn load(&self) -> Result<Vec<Record>, StoreError>;
+    /// Every record, oldest first, handed to `f` one at a time (what `load` returns, without
+    /// holding all of them at once: the registry's start replays this way).
+    fn replay(&self, f: &mut dyn FnMut(Record)) -> Result<(), StoreError> {
+        self.load()?.into_iter().for_each(f);
+        Ok(())
+    }
     /// Appends `records` in order; durable when this returns `Ok`. Callers serialize appends.
     fn append(&self, records: &[Record]) -> Result<(), StoreError>;
 }
@@ -137,11 +143,17 @@ fn split_payload(payload: &[u8]) -> Option<(&[u8], Option<&[u8]>)> {
 
 impl SchemaStore for FileStore {
     fn load(&self) -> Result<Vec<Record>, StoreError> {
+        let mut records = Vec::new();
+        self.replay(&mut |r| records.push(r))?;
+        Ok(records)
+    }
+
+    fn replay(&self, f: &mut dyn FnMut(Record)) -> Result<(), StoreError> {
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        let mut bytes = Vec::new();
+        let len = file.metadata().map_err(|e| self.io(e))?.len();
+        let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
         file.seek(SeekFrom::Start(0)).map_err(|e| self.io(e))?;
         file.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
-        let mut records = Vec::new();
         let mut pos = 0usize;
         // Walk frames; the first incomplete or corrupt one marks the torn tail.
         while pos < bytes.len() {
@@ -162,7 +174,7 @@ impl SchemaStore for FileStore {
             // A frame with a valid CRC that does not decode was written by an incompatible
             // program: refuse to start rather than silently drop acknowledged state.
             if let Some(r) = Record::decode(key, value)? {
-                records.push(r);
+                f(r);
             }
             pos += HEADER + len;
         }
@@ -176,7 +188,7 @@ impl SchemaStore for FileStore {
             file.set_len(pos as u64).map_err(|e| self.io(e))?;
             file.sync_all().map_err(|e| self.io(e))?;
         }
-        Ok(records)
+        Ok(())
     }
 
     fn append(&self, records: &[Record]) -> Result<(), StoreError> {

@@ -5,10 +5,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use serde::Serialize;
 use serde_json::json;
 
 use super::{Body, Params, Shared, ok};
 use crate::error::RegistryError;
+use crate::model::{Metadata, RuleSet, SchemaReference, SchemaType};
 use crate::service::{SchemaFilter, SchemaRequest, SubjectFilter};
 
 pub fn routes() -> Router<Shared> {
@@ -69,31 +71,43 @@ async fn list_schemas(State(s): State<Shared>, p: Params) -> Response {
     ok(&p.page(s.registry.schemas(&f)))
 }
 
+/// The body of `GET /schemas/ids/{id}`, borrowed from the state (no copy of the schema per
+/// request). Keys in the order they always had (serde_json's sorted map).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SchemaById<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<&'a Metadata>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    references: &'a [SchemaReference],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule_set: Option<&'a RuleSet>,
+    schema: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schema_type: Option<SchemaType>,
+    /// 8.x also names one subject/version using the id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<i32>,
+}
+
 #[tracing::instrument(skip_all, fields(id))]
 async fn schema_by_id(State(s): State<Shared>, Path(id): Path<String>) -> Result {
     let id = parse_id(&id)?;
-    let found = s.registry.schema_by_id(id);
+    let found = s.registry.with_schema_by_id(id, |schema, usage| {
+        ok(&SchemaById {
+            metadata: schema.metadata.as_ref(),
+            references: &schema.references,
+            rule_set: schema.rule_set.as_ref(),
+            schema: &schema.schema,
+            schema_type: s.registry.shown_schema_type(schema.schema_type),
+            subject: usage.map(|(subject, _)| subject),
+            version: usage.map(|(_, version)| version),
+        })
+    });
     crate::metrics::looked_up("id", found.is_ok());
-    let (schema, usage) = found?;
-    let mut body = json!({"schema": schema.schema});
-    if let Some(t) = s.registry.shown_schema_type(schema.schema_type) {
-        body["schemaType"] = json!(t);
-    }
-    if !schema.references.is_empty() {
-        body["references"] = json!(schema.references);
-    }
-    if let Some(m) = &schema.metadata {
-        body["metadata"] = json!(m);
-    }
-    if let Some(r) = &schema.rule_set {
-        body["ruleSet"] = json!(r);
-    }
-    // 8.x also names one subject/version using the id.
-    if let (true, Some((subject, version))) = (s.registry.emit_avro_schema_type, usage) {
-        body["subject"] = json!(subject);
-        body["version"] = json!(version);
-    }
-    Ok(ok(&body))
+    found
 }
 
 /// The schema text itself as the body (it is JSON already).

@@ -1,13 +1,24 @@
 //! The registry's domain logic, independent of HTTP: [`Registry`] owns the state and the store,
-//! serializes writes through one async mutex, and makes every write durable before applying it
-//! to the in-memory state (so a crash never leaves memory ahead of disk).
+//! decides writes one at a time under one async mutex, and makes every write durable before
+//! applying it to the in-memory state (so a crash never leaves memory ahead of disk, and readers
+//! never see a write that is not durable).
+//!
+//! Group commit: decided writes queue for the store, and one flusher appends everything queued
+//! with a single fsync, applies it to the state in log order, then acknowledges. A registration
+//! releases the decision mutex once its records are queued, so concurrent registrations share
+//! fsyncs. That is only sound while the decision did not depend on a queued write: a register
+//! touching a subject or content that is still in flight (its subject, the subjects its
+//! references name, its schema identity), or in IMPORT mode, first waits until nothing is in
+//! flight; ids come from a counter that covers the queued writes. Every other write waits until
+//! nothing is in flight and holds the mutex until it is durable, as before.
 //!
 //! Submodules: `write` (register, delete, config, mode), `read` (lookups, lists, compatibility).
 
 mod read;
 mod write;
 
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use mesh_schema::CompatibilityLevel;
 use serde::{Deserialize, Serialize};
@@ -18,7 +29,7 @@ use crate::error::RegistryError;
 use crate::formats::{self, Parsed, ResolvedRef};
 use crate::model::{Config, Metadata, Mode, Record, RuleSet, SchemaReference, SchemaType};
 use crate::state::State;
-use crate::store::SchemaStore;
+use crate::store::{SchemaStore, StoreError};
 
 /// The body of register, lookup and compatibility requests.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -104,11 +115,135 @@ pub fn validate_subject(subject: &str) -> Result<(), RegistryError> {
 /// The registry service.
 #[derive(Debug)]
 pub struct Registry {
-    state: RwLock<State>,
-    store: Arc<dyn SchemaStore>,
+    core: Arc<Core>,
+    /// Held while deciding a write (and, except for registrations, until it is durable).
     write_lock: tokio::sync::Mutex<()>,
     /// 8.x behaviour: emit `schemaType: AVRO` and richer register/id responses.
     pub emit_avro_schema_type: bool,
+}
+
+/// What the registry and its flusher task share.
+#[derive(Debug)]
+struct Core {
+    state: RwLock<State>,
+    store: Arc<dyn SchemaStore>,
+    log: Mutex<GroupLog>,
+    /// Notified after every flushed batch.
+    flushed: tokio::sync::Notify,
+}
+
+/// Writes decided but not yet durable (and so not yet in `state`).
+#[derive(Debug, Default)]
+struct GroupLog {
+    queue: Vec<Queued>,
+    /// A flusher task is running.
+    flushing: bool,
+    /// Queued or being flushed.
+    in_flight: usize,
+    /// Subjects (own and referenced) and identities of in-flight registrations, with counts.
+    subjects: HashMap<String, usize>,
+    identities: HashMap<String, usize>,
+    /// The highest id given to an in-flight registration.
+    max_id: i32,
+}
+
+/// What an in-flight write touches; see the module docs.
+#[derive(Debug, Default)]
+struct Keys {
+    subjects: Vec<String>,
+    identity: Option<String>,
+}
+
+#[derive(Debug)]
+struct Queued {
+    records: Vec<Record>,
+    keys: Keys,
+    done: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+}
+
+fn release(counts: &mut HashMap<String, usize>, key: &str) {
+    if let Some(n) = counts.get_mut(key) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(key);
+        }
+    }
+}
+
+/// `StoreError` is not `Clone` (it holds an `io::Error`); every waiter of a failed batch gets
+/// an equivalent one.
+fn duplicate(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::Io { path, source } => StoreError::Io {
+            path: path.clone(),
+            source: std::io::Error::new(source.kind(), source.to_string()),
+        },
+        StoreError::Decode(d) => StoreError::Decode(d.clone()),
+    }
+}
+
+impl Core {
+    fn log(&self) -> std::sync::MutexGuard<'_, GroupLog> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Appends everything queued with one fsync, applies it in log order, acknowledges; until
+    /// the queue is empty.
+    async fn flush(self: Arc<Self>) {
+        loop {
+            let batch = {
+                let mut log = self.log();
+                if log.queue.is_empty() {
+                    log.flushing = false;
+                    return;
+                }
+                std::mem::take(&mut log.queue)
+            };
+            let records: Vec<Record> = batch
+                .iter()
+                .flat_map(|q| q.records.iter().cloned())
+                .collect();
+            let store = Arc::clone(&self.store);
+            // fsync blocks: keep it off the async workers.
+            let written = tokio::task::spawn_blocking(move || {
+                let r = store.append(&records);
+                (r, records)
+            })
+            .await;
+            let outcome = match written {
+                Ok((Ok(()), records)) => {
+                    let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+                    for r in &records {
+                        state.apply(r);
+                    }
+                    Ok(())
+                }
+                Ok((Err(e), _)) => Err(e),
+                Err(e) => Err(StoreError::Io {
+                    path: "<store task>".into(),
+                    source: std::io::Error::other(format!("store task failed: {e}")),
+                }),
+            };
+            // Applied first, released second: a decision that still sees a key in flight
+            // waits, one that does not finds its effect in the state.
+            {
+                let mut log = self.log();
+                for q in &batch {
+                    for s in &q.keys.subjects {
+                        release(&mut log.subjects, s);
+                    }
+                    if let Some(i) = &q.keys.identity {
+                        release(&mut log.identities, i);
+                    }
+                    log.in_flight -= 1;
+                }
+            }
+            for q in batch {
+                let _ = q.done.send(outcome.as_ref().map(|_| ()).map_err(duplicate));
+            }
+            self.flushed.notify_waiters();
+        }
+    }
 }
 
 impl Registry {
@@ -118,19 +253,24 @@ impl Registry {
         emit_avro_schema_type: bool,
     ) -> Result<Self, RegistryError> {
         let mut state = State::default();
-        let records = store.load()?;
-        for r in &records {
-            state.apply(r);
-        }
+        let mut records = 0usize;
+        store.replay(&mut |r| {
+            records += 1;
+            state.apply(&r);
+        })?;
         tracing::info!(
-            records = records.len(),
+            records,
             schemas = state.schemas.len(),
             subjects = state.subjects.len(),
             "registry state loaded"
         );
         Ok(Self {
-            state: RwLock::new(state),
-            store,
+            core: Arc::new(Core {
+                state: RwLock::new(state),
+                store,
+                log: Mutex::new(GroupLog::default()),
+                flushed: tokio::sync::Notify::new(),
+            }),
             write_lock: tokio::sync::Mutex::new(()),
             emit_avro_schema_type,
         })
@@ -139,30 +279,97 @@ impl Registry {
     fn read(&self) -> RwLockReadGuard<'_, State> {
         // A panic while holding the lock cannot leave State half-applied in a way readers
         // care about (apply is per record), so poisoning is ignored.
-        self.state.read().unwrap_or_else(|p| p.into_inner())
+        self.core.state.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Makes `records` durable, then applies them. Callers hold `write_lock`.
+    /// Waits until no write is in flight: the state then holds every decided write.
+    async fn drain(&self) {
+        loop {
+            let flushed = self.core.flushed.notified();
+            if self.core.log().in_flight == 0 {
+                return;
+            }
+            flushed.await;
+        }
+    }
+
+    fn any_in_flight(&self) -> bool {
+        self.core.log().in_flight > 0
+    }
+
+    /// Takes the write mutex once nothing is in flight, for writes decided and committed
+    /// under it from start to end (everything but registrations).
+    async fn exclusive(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        let guard = self.write_lock.lock().await;
+        self.drain().await;
+        guard
+    }
+
+    /// Whether a registration's decision could depend on an in-flight write.
+    fn in_flight(&self, subjects: &[&str], identity: Option<&str>) -> bool {
+        let log = self.core.log();
+        subjects.iter().any(|s| log.subjects.contains_key(*s))
+            || identity.is_some_and(|i| log.identities.contains_key(i))
+    }
+
+    /// The next free id, past those of in-flight registrations.
+    fn next_id(&self, state: &State) -> i32 {
+        state.max_id.max(self.core.log().max_id) + 1
+    }
+
+    /// Queues `records` for the flusher (starting it if idle). Callers hold `write_lock`, so
+    /// queue order is decision order.
+    fn enqueue(
+        &self,
+        records: Vec<Record>,
+        keys: Keys,
+        id: Option<i32>,
+    ) -> tokio::sync::oneshot::Receiver<Result<(), StoreError>> {
+        let (done, rx) = tokio::sync::oneshot::channel();
+        let mut log = self.core.log();
+        for s in &keys.subjects {
+            *log.subjects.entry(s.clone()).or_default() += 1;
+        }
+        if let Some(i) = &keys.identity {
+            *log.identities.entry(i.clone()).or_default() += 1;
+        }
+        if let Some(id) = id {
+            log.max_id = log.max_id.max(id);
+        }
+        log.in_flight += 1;
+        log.queue.push(Queued {
+            records,
+            keys,
+            done,
+        });
+        if !log.flushing {
+            log.flushing = true;
+            tokio::spawn(Arc::clone(&self.core).flush());
+        }
+        rx
+    }
+
+    /// Waits for a queued write to be durable and applied.
+    async fn durable(
+        rx: tokio::sync::oneshot::Receiver<Result<(), StoreError>>,
+    ) -> Result<(), RegistryError> {
+        match rx.await {
+            Ok(r) => Ok(r?),
+            Err(_) => Err(RegistryError::http(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "store task stopped before the write was durable",
+            )),
+        }
+    }
+
+    /// Makes `records` durable, then applies them, after every in-flight write. Callers hold
+    /// `write_lock` until this returns.
     async fn commit(&self, records: Vec<Record>) -> Result<(), RegistryError> {
         if records.is_empty() {
             return Ok(());
         }
-        let store = Arc::clone(&self.store);
-        let batch = records.clone();
-        // fsync blocks: keep it off the async workers.
-        tokio::task::spawn_blocking(move || store.append(&batch))
-            .await
-            .map_err(|e| {
-                RegistryError::http(
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("store task failed: {e}"),
-                )
-            })??;
-        let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
-        for r in &records {
-            state.apply(r);
-        }
-        Ok(())
+        self.drain().await;
+        Self::durable(self.enqueue(records, Keys::default(), None)).await
     }
 
     /// The schemaType to show: `None` for AVRO unless 8.x behaviour is on.
@@ -260,5 +467,7 @@ fn parse_stored(state: &State, v: &crate::model::SchemaValue) -> Result<Parsed, 
     formats::parse(v.schema_type(), &v.schema, &refs, false)
 }
 
+#[cfg(test)]
+mod perf_tests;
 #[cfg(test)]
 mod tests;

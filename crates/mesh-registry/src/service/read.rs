@@ -56,6 +56,30 @@ impl Registry {
         Ok((s, usage))
     }
 
+    /// `GET /schemas/ids/{id}` without copying: `f` gets the content and, in 8.x mode (the
+    /// only one that shows it), one subject/version using it, under the read lock.
+    pub fn with_schema_by_id<R>(
+        &self,
+        id: i32,
+        f: impl FnOnce(&StoredSchema, Option<(&str, i32)>) -> R,
+    ) -> Result<R, RegistryError> {
+        let state = self.read();
+        let s = state
+            .schemas
+            .get(&id)
+            .ok_or(RegistryError::SchemaIdNotFound(id))?;
+        let usage = if self.emit_avro_schema_type {
+            state
+                .usages(id, true)
+                .first()
+                .copied()
+                .map(|v| (v.subject.as_str(), v.version))
+        } else {
+            None
+        };
+        Ok(f(s, usage))
+    }
+
     /// `GET /schemas/ids/{id}/versions` (and `/subjects` from it).
     pub fn id_usages(&self, id: i32, deleted: bool) -> Result<Vec<(String, i32)>, RegistryError> {
         let state = self.read();
@@ -206,45 +230,65 @@ impl Registry {
         let schema_type = req.schema_type()?;
         let text = req
             .schema
-            .clone()
+            .as_deref()
             .filter(|s| !s.trim().is_empty())
             .ok_or_else(|| RegistryError::InvalidSchema("Empty schema".into()))?;
-        let references = req.references.clone().unwrap_or_default();
-        let mut resolved = Vec::new();
-        resolve_references(&state, &references, &mut resolved, 0)?;
-        let parsed = formats::parse(schema_type, &text, &resolved, false)?;
+        let references = req.references.as_deref().unwrap_or_default();
+        // config_in_scope(..).normalize, without cloning the configs.
         let normalize = normalize
-            || config_in_scope(&state, Some(subject))
-                .normalize
+            || state
+                .configs
+                .get(subject)
+                .and_then(|c| c.normalize)
+                .or_else(|| state.global_config.as_ref().and_then(|c| c.normalize))
                 .unwrap_or(false);
-        let wanted = formats::canonical_text(&text, &parsed, normalize);
-        let found = versions.iter().rev().find(|v| {
-            if v.schema_type() != schema_type || v.references != references {
-                return false;
+        let candidate = |v: &&&SchemaValue| {
+            v.schema_type() == schema_type
+                && v.references == references
+                && req
+                    .metadata
+                    .as_ref()
+                    .is_none_or(|m| v.metadata.as_ref() == Some(m))
+                && req
+                    .rule_set
+                    .as_ref()
+                    .is_none_or(|r| v.rule_set.as_ref() == Some(r))
+        };
+        // 1. Stored texts are canonical, and canonical text renders to itself: a request
+        // carrying a stored text exactly (what Confluent's serializers send: Java's
+        // `toString()`) matches without parsing. Not under normalize, where a newer version
+        // holding the normalized text would win.
+        if !normalize
+            && let Some(v) = versions
+                .iter()
+                .rev()
+                .filter(candidate)
+                .find(|v| v.schema == text)
+        {
+            return Ok(self.view(v));
+        }
+        let mut resolved = Vec::new();
+        resolve_references(&state, references, &mut resolved, 0)?;
+        let parsed = formats::parse(schema_type, text, &resolved, false)?;
+        let wanted = formats::canonical_text(text, &parsed, normalize);
+        // 2. An exact match of the canonical text; only without one are stored versions
+        // re-parsed (3.). The stored text may predate normalization, or
+        // (Avro) be a pre-canonical spelling written by an older mesh: then the re-rendered
+        // text matches.
+        let exact = versions
+            .iter()
+            .rev()
+            .filter(candidate)
+            .find(|v| v.schema == wanted);
+        let found = exact.or_else(|| {
+            if !normalize && schema_type != SchemaType::Avro {
+                return None;
             }
-            if req
-                .metadata
-                .as_ref()
-                .is_some_and(|m| v.metadata.as_ref() != Some(m))
-            {
-                return false;
-            }
-            if req
-                .rule_set
-                .as_ref()
-                .is_some_and(|r| v.rule_set.as_ref() != Some(r))
-            {
-                return false;
-            }
-            if v.schema == wanted {
-                return true;
-            }
-            // The stored text may predate normalization, or (Avro) be a pre-canonical
-            // spelling written by an older mesh: compare the re-rendered stored text too.
-            (normalize || schema_type == SchemaType::Avro)
-                && parse_stored(&state, v)
+            versions.iter().rev().filter(candidate).find(|v| {
+                parse_stored(&state, v)
                     .map(|p| formats::canonical_text(&v.schema, &p, normalize) == wanted)
                     .unwrap_or(false)
+            })
         });
         found
             .map(|v| self.view(v))

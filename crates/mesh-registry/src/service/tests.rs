@@ -99,6 +99,42 @@ async fn compatibility_groups_only_compare_within_a_group() {
         .unwrap();
 }
 
+#[tokio::test]
+async fn normalize_gives_prop_alias_and_doc_variants_one_id_and_java_text() {
+    let r = registry();
+    let a = r#"{"type":"record","name":"r","namespace":"n","aliases":["b","a"],"x":1,"y":2,
+        "fields":[{"name":"f","type":"double","default":1}]}"#;
+    let b = r#"{"type":"record","name":"r","namespace":"n","doc":"","aliases":["a","b"],"y":2,
+        "x":1,"fields":[{"name":"f","type":"double","default":1}]}"#;
+    // Without normalize the variants are different schemas.
+    let pa = r.register("plain", req(a), false, false).await.unwrap();
+    let pb = r.register("plain", req(b), false, false).await.unwrap();
+    assert_eq!((pa.id, pb.id, pb.version), (1, 2, 2));
+    // With normalize (flag or subject config) they are one, stored in Java's spelling of
+    // Confluent's normalized schema.
+    let na = r.register("norm", req(a), true, false).await.unwrap();
+    let nb = r.register("norm", req(b), true, false).await.unwrap();
+    assert_eq!((na.id, na.version, na.new), (3, 1, true));
+    assert_eq!((nb.id, nb.version, nb.new), (3, 1, false));
+    let view = r.version("norm", "1", false).unwrap();
+    assert_eq!(
+        view.schema,
+        r#"{"type":"record","name":"r","namespace":"n","fields":[{"name":"f","type":"double","default":1.0}],"x":1,"y":2,"aliases":["a","b"]}"#
+    );
+    assert_eq!(r.lookup("norm", &req(b), true, false).unwrap().id, 3);
+    r.set_config(
+        Some("cfg"),
+        Config {
+            normalize: Some(true),
+            ..Config::default()
+        },
+    )
+    .await
+    .unwrap();
+    let c = r.register("cfg", req(b), false, false).await.unwrap();
+    assert_eq!((c.id, c.version), (3, 1));
+}
+
 #[test]
 fn version_ids_parse_like_confluent() {
     assert_eq!(VersionId::parse("latest").unwrap(), VersionId::Latest);

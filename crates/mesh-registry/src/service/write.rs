@@ -1,15 +1,32 @@
 //! Writes: register, soft/permanent deletes, config and mode changes. Each runs under the
 //! write mutex, decides from the current state which records to write, and commits them.
 
+use mesh_schema::CompatibilityLevel;
+
 use crate::error::RegistryError;
 use crate::formats::{self, Existing};
 use crate::model::{Config, ConfigValue, Metadata, Mode, ModeValue, Record, RuleSet, SchemaValue};
-use crate::state::StoredSchema;
+use crate::state::{State, StoredSchema};
 
 use super::{
-    Registry, SchemaRequest, VersionId, config_in_scope, mode_in_scope, parse_stored,
+    Keys, Registry, SchemaRequest, VersionId, config_in_scope, mode_in_scope, parse_stored,
     resolve_references, validate_subject,
 };
+
+/// The outcome of deciding a registration.
+#[derive(Debug)]
+enum Decision {
+    /// It depends on a write still in flight: drain, then decide again.
+    InFlight,
+    /// Already a live version of the subject: nothing to write.
+    Existing(Registered),
+    /// Records to write, the answer once they are durable, and what they touch.
+    Write {
+        records: Vec<Record>,
+        result: Registered,
+        keys: Keys,
+    },
+}
 
 /// What a registration produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,198 +47,257 @@ impl Registry {
         force: bool,
     ) -> Result<Registered, RegistryError> {
         validate_subject(subject)?;
-        let mut schema_type = req.schema_type()?;
+        req.schema_type()?;
         if let Some(rs) = &req.rule_set {
             rs.validate().map_err(RegistryError::InvalidRuleSet)?;
         }
-        let _guard = self.write_lock.lock().await;
-        let records;
-        let result;
-        {
-            let state = self.read();
-            let mode = mode_in_scope(&state, subject);
-            if mode.is_read_only() {
+        let guard = self.write_lock.lock().await;
+        loop {
+            let decision = {
+                let state = self.read();
+                self.decide_register(&state, subject, &req, normalize, force)?
+            };
+            match decision {
+                // Redecided once nothing is in flight (then this cannot happen again).
+                Decision::InFlight => self.drain().await,
+                Decision::Existing(r) => return Ok(r),
+                Decision::Write {
+                    records,
+                    result,
+                    keys,
+                } => {
+                    let queued = self.enqueue(records, keys, Some(result.id));
+                    // Later registrations decide while this one waits for its fsync.
+                    drop(guard);
+                    Self::durable(queued).await?;
+                    return Ok(result);
+                }
+            }
+        }
+    }
+
+    /// Decides a registration against `state` (the durable writes) without writing.
+    fn decide_register(
+        &self,
+        state: &State,
+        subject: &str,
+        req: &SchemaRequest,
+        normalize: bool,
+        force: bool,
+    ) -> Result<Decision, RegistryError> {
+        let mut schema_type = req.schema_type()?;
+        let mode = mode_in_scope(state, subject);
+        // IMPORT decisions (explicit ids) and ones on a subject with a write in flight wait.
+        if (mode != Mode::Readwrite && self.any_in_flight()) || self.in_flight(&[subject], None) {
+            return Ok(Decision::InFlight);
+        }
+        if mode.is_read_only() {
+            return Err(RegistryError::OperationNotPermitted(format!(
+                "Subject {subject} is in read-only mode"
+            )));
+        }
+        let import = mode == Mode::Import;
+        match req.id {
+            Some(id) if id >= 0 && !import => {
                 return Err(RegistryError::OperationNotPermitted(format!(
-                    "Subject {subject} is in read-only mode"
+                    "Subject {subject} is not in import mode"
                 )));
             }
-            let import = mode == Mode::Import;
-            match req.id {
-                Some(id) if id >= 0 && !import => {
-                    return Err(RegistryError::OperationNotPermitted(format!(
-                        "Subject {subject} is not in import mode"
-                    )));
-                }
-                None if mode != Mode::Readwrite => {
-                    return Err(RegistryError::OperationNotPermitted(format!(
-                        "Subject {subject} is not in read-write mode"
-                    )));
-                }
-                _ => {}
+            None if mode != Mode::Readwrite => {
+                return Err(RegistryError::OperationNotPermitted(format!(
+                    "Subject {subject} is not in read-write mode"
+                )));
             }
-            let all = state.versions(subject, true);
-            let new_version = all.last().map_or(1, |v| v.version + 1);
-            let live: Vec<&SchemaValue> = all.iter().copied().filter(|v| !v.deleted).collect();
-            let previous = live.last().copied();
-            let config = config_in_scope(&state, Some(subject));
+            _ => {}
+        }
+        let all = state.versions(subject, true);
+        let new_version = all.last().map_or(1, |v| v.version + 1);
+        let live: Vec<&SchemaValue> = all.iter().copied().filter(|v| !v.deleted).collect();
+        let previous = live.last().copied();
+        let config = config_in_scope(state, Some(subject));
 
-            // Confluent's maybePopulateFromPrevious: an empty schema re-registers the previous
-            // one; missing metadata/ruleSet are inherited, then config defaults/overrides merge.
-            let mut text = req.schema.clone().filter(|s| !s.trim().is_empty());
-            let mut references = req.references.clone().unwrap_or_default();
-            let (mut metadata, mut rule_set) = (req.metadata.clone(), req.rule_set.clone());
-            if !import {
-                if let (None, Some(p)) = (&text, previous) {
-                    text = Some(p.schema.clone());
-                    schema_type = p.schema_type();
-                    references = p.references.clone();
-                }
-                let specific_md = metadata.or_else(|| previous.and_then(|p| p.metadata.clone()));
-                metadata = Metadata::merge(
-                    Metadata::merge(config.default_metadata.as_ref(), specific_md.as_ref())
-                        .as_ref(),
-                    config.override_metadata.as_ref(),
-                );
-                let specific_rs = rule_set.or_else(|| previous.and_then(|p| p.rule_set.clone()));
-                rule_set = RuleSet::merge(
-                    RuleSet::merge(config.default_rule_set.as_ref(), specific_rs.as_ref()).as_ref(),
-                    config.override_rule_set.as_ref(),
-                );
-                if let Some(rs) = &rule_set {
-                    rs.validate().map_err(RegistryError::InvalidRuleSet)?;
-                }
+        // Confluent's maybePopulateFromPrevious: an empty schema re-registers the previous
+        // one; missing metadata/ruleSet are inherited, then config defaults/overrides merge.
+        let mut text = req.schema.clone().filter(|s| !s.trim().is_empty());
+        let mut references = req.references.clone().unwrap_or_default();
+        let (mut metadata, mut rule_set) = (req.metadata.clone(), req.rule_set.clone());
+        if !import {
+            if let (None, Some(p)) = (&text, previous) {
+                text = Some(p.schema.clone());
+                schema_type = p.schema_type();
+                references = p.references.clone();
             }
-            let text = text.ok_or_else(|| RegistryError::InvalidSchema("Empty schema".into()))?;
-            let mut resolved = Vec::new();
-            resolve_references(&state, &references, &mut resolved, 0)?;
-            let parsed = formats::parse(schema_type, &text, &resolved, true)?;
-            let normalize = normalize || config.normalize.unwrap_or(false);
-            let content = StoredSchema {
-                schema_type,
-                schema: formats::canonical_text(&text, &parsed, normalize),
-                references,
-                metadata: metadata.filter(|m| !m.is_empty()),
-                rule_set: rule_set.filter(|r| !r.is_empty()),
-            };
-
-            // Same content already has an id (in any subject): reuse it, unless an explicit
-            // (imported) id asks for another one.
-            let schema_id = state
-                .id_of(&content)
-                .filter(|existing| req.id.is_none_or(|id| id < 0 || id == *existing));
-            if let Some(existing) = schema_id
-                && req.version.is_none_or(|v| v <= 0)
-                && let Some(v) = live.iter().find(|v| v.id == existing)
-            {
-                // Idempotent: already a live version of this subject.
-                return Ok(Registered {
-                    id: existing,
-                    version: v.version,
-                    new: false,
-                });
+            let specific_md = metadata.or_else(|| previous.and_then(|p| p.metadata.clone()));
+            metadata = Metadata::merge(
+                Metadata::merge(config.default_metadata.as_ref(), specific_md.as_ref()).as_ref(),
+                config.override_metadata.as_ref(),
+            );
+            let specific_rs = rule_set.or_else(|| previous.and_then(|p| p.rule_set.clone()));
+            rule_set = RuleSet::merge(
+                RuleSet::merge(config.default_rule_set.as_ref(), specific_rs.as_ref()).as_ref(),
+                config.override_rule_set.as_ref(),
+            );
+            if let Some(rs) = &rule_set {
+                rs.validate().map_err(RegistryError::InvalidRuleSet)?;
             }
+        }
+        let text = text.ok_or_else(|| RegistryError::InvalidSchema("Empty schema".into()))?;
+        let mut resolved = Vec::new();
+        resolve_references(state, &references, &mut resolved, 0)?;
+        let parsed = formats::parse(schema_type, &text, &resolved, true)?;
+        let normalize = normalize || config.normalize.unwrap_or(false);
+        let content = StoredSchema {
+            schema_type,
+            schema: formats::canonical_text(&text, &parsed, normalize),
+            references,
+            metadata: metadata.filter(|m| !m.is_empty()),
+            rule_set: rule_set.filter(|r| !r.is_empty()),
+        };
+        // The same content in flight (its id is being decided), or references (resolved
+        // through other subjects) while anything is in flight: wait.
+        let identity = content.identity();
+        if self.in_flight(&[], Some(&identity))
+            || (!content.references.is_empty() && self.any_in_flight())
+        {
+            return Ok(Decision::InFlight);
+        }
+        // Referenced subjects too: their deletes and tombstones consult `referenced_by`.
+        let keys = Keys {
+            subjects: std::iter::once(subject)
+                .chain(content.references.iter().map(|r| r.subject.as_str()))
+                .map(str::to_owned)
+                .collect(),
+            identity: Some(identity),
+        };
 
-            if !import && !force {
-                let level = config.compatibility_level.unwrap_or_default();
-                let group = config.compatibility_group.as_deref().map(|g| {
-                    (
-                        g,
-                        content
-                            .metadata
-                            .as_ref()
-                            .and_then(|m| m.properties.get(g))
-                            .cloned(),
-                    )
-                });
-                let mut olds = Vec::new();
-                for v in &live {
-                    if let Some((key, want)) = &group {
-                        let have = v.metadata.as_ref().and_then(|m| m.properties.get(*key));
-                        if have != want.as_ref() {
-                            continue; // other compatibility group: never compared
-                        }
-                    }
-                    olds.push((*v, parse_stored(&state, v)?));
-                }
-                let existing: Vec<Existing<'_>> = olds
-                    .iter()
-                    .map(|(v, p)| Existing {
-                        version: v.version,
-                        schema: &v.schema,
-                        parsed: p,
-                    })
-                    .collect();
-                let details = formats::check(level, &parsed, &existing);
-                crate::metrics::compatibility_checked("register", details.is_empty());
-                if !details.is_empty() {
-                    return Err(RegistryError::Incompatible {
-                        subject: subject.to_owned(),
-                        details,
-                    });
-                }
-            }
+        // Same content already has an id (in any subject): reuse it, unless an explicit
+        // (imported) id asks for another one.
+        let schema_id = state
+            .id_of(&content)
+            .filter(|existing| req.id.is_none_or(|id| id < 0 || id == *existing));
+        if let Some(existing) = schema_id
+            && req.version.is_none_or(|v| v <= 0)
+            && let Some(v) = live.iter().find(|v| v.id == existing)
+        {
+            // Idempotent: already a live version of this subject.
+            return Ok(Decision::Existing(Registered {
+                id: existing,
+                version: v.version,
+                new: false,
+            }));
+        }
 
-            let version = match req.version {
-                Some(v) if v > 0 => {
-                    if !import && v != new_version {
-                        return Err(RegistryError::InvalidSchema(
-                            "Version is not one more than previous version".into(),
-                        ));
-                    }
-                    v
-                }
-                _ => new_version,
-            };
-            let id = match (schema_id, req.id) {
-                (Some(id), _) => id,
-                (None, Some(id)) if id >= 0 => {
-                    // An explicit (imported) id must not already name different content.
-                    if state.schemas.contains_key(&id) {
-                        return Err(RegistryError::IdMismatch);
-                    }
-                    id
-                }
-                _ => state.max_id + 1,
-            };
-            let mut recs = Vec::new();
-            // Re-registering a soft-deleted schema: tombstone its older soft-deleted versions.
-            for old in all
+        if !import && !force {
+            let level = config.compatibility_level.unwrap_or_default();
+            let group = config.compatibility_group.as_deref().map(|g| {
+                (
+                    g,
+                    content
+                        .metadata
+                        .as_ref()
+                        .and_then(|m| m.properties.get(g))
+                        .cloned(),
+                )
+            });
+            let mut against: Vec<&SchemaValue> = live
                 .iter()
-                .filter(|v| v.deleted && v.id == id && v.version < version)
-            {
-                if state.referenced_by(subject, old.version).is_empty() {
-                    recs.push(Record::Schema {
-                        subject: subject.to_owned(),
-                        version: old.version,
-                        value: None,
-                    });
-                }
+                .copied()
+                .filter(|v| {
+                    // Another compatibility group: never compared.
+                    group.as_ref().is_none_or(|(key, want)| {
+                        v.metadata.as_ref().and_then(|m| m.properties.get(*key)) == want.as_ref()
+                    })
+                })
+                .collect();
+            // Parse only what `check` compares: nothing at NONE, the latest unless
+            // transitive.
+            if level == CompatibilityLevel::None {
+                against.clear();
+            } else if !level.is_transitive() {
+                against.drain(..against.len().saturating_sub(1));
             }
-            recs.push(Record::Schema {
+            let mut olds = Vec::new();
+            for v in against {
+                olds.push((v, parse_stored(state, v)?));
+            }
+            let existing: Vec<Existing<'_>> = olds
+                .iter()
+                .map(|(v, p)| Existing {
+                    version: v.version,
+                    schema: &v.schema,
+                    parsed: p,
+                })
+                .collect();
+            let details = formats::check(level, &parsed, &existing);
+            crate::metrics::compatibility_checked("register", details.is_empty());
+            if !details.is_empty() {
+                return Err(RegistryError::Incompatible {
+                    subject: subject.to_owned(),
+                    details,
+                });
+            }
+        }
+
+        let version = match req.version {
+            Some(v) if v > 0 => {
+                if !import && v != new_version {
+                    return Err(RegistryError::InvalidSchema(
+                        "Version is not one more than previous version".into(),
+                    ));
+                }
+                v
+            }
+            _ => new_version,
+        };
+        let id = match (schema_id, req.id) {
+            (Some(id), _) => id,
+            (None, Some(id)) if id >= 0 => {
+                // An explicit (imported) id must not already name different content.
+                if state.schemas.contains_key(&id) {
+                    return Err(RegistryError::IdMismatch);
+                }
+                id
+            }
+            _ => self.next_id(state),
+        };
+        let mut recs = Vec::new();
+        // Re-registering a soft-deleted schema: tombstone its older soft-deleted versions.
+        for old in all
+            .iter()
+            .filter(|v| v.deleted && v.id == id && v.version < version)
+        {
+            if state.referenced_by(subject, old.version).is_empty() {
+                recs.push(Record::Schema {
+                    subject: subject.to_owned(),
+                    version: old.version,
+                    value: None,
+                });
+            }
+        }
+        recs.push(Record::Schema {
+            subject: subject.to_owned(),
+            version,
+            value: Some(SchemaValue {
                 subject: subject.to_owned(),
                 version,
-                value: Some(SchemaValue {
-                    subject: subject.to_owned(),
-                    version,
-                    id,
-                    schema: content.schema,
-                    deleted: false,
-                    schema_type: (schema_type != crate::model::SchemaType::Avro)
-                        .then_some(schema_type),
-                    references: content.references,
-                    metadata: content.metadata,
-                    rule_set: content.rule_set,
-                }),
-            });
-            records = recs;
-            result = Registered {
+                id,
+                schema: content.schema,
+                deleted: false,
+                schema_type: (schema_type != crate::model::SchemaType::Avro).then_some(schema_type),
+                references: content.references,
+                metadata: content.metadata,
+                rule_set: content.rule_set,
+            }),
+        });
+        Ok(Decision::Write {
+            records: recs,
+            result: Registered {
                 id,
                 version,
                 new: true,
-            };
-        }
-        self.commit(records).await?;
-        Ok(result)
+            },
+            keys,
+        })
     }
 
     /// `DELETE /subjects/{s}/versions/{v}`: returns the deleted version number.
@@ -232,7 +308,7 @@ impl Registry {
         permanent: bool,
     ) -> Result<i32, RegistryError> {
         let vid = VersionId::parse(version)?;
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.exclusive().await;
         let records;
         let number;
         {
@@ -321,7 +397,7 @@ impl Registry {
         subject: &str,
         permanent: bool,
     ) -> Result<Vec<i32>, RegistryError> {
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.exclusive().await;
         let records;
         let deleted: Vec<i32>;
         {
@@ -393,7 +469,7 @@ impl Registry {
         {
             rs.validate().map_err(RegistryError::InvalidRuleSet)?;
         }
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.exclusive().await;
         let merged = {
             let state = self.read();
             let old = match subject {
@@ -425,7 +501,7 @@ impl Registry {
 
     /// `DELETE /config[/{s}]`: returns the config that was in effect.
     pub async fn delete_config(&self, subject: Option<&str>) -> Result<Config, RegistryError> {
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.exclusive().await;
         let old = {
             let state = self.read();
             match subject {
@@ -455,7 +531,7 @@ impl Registry {
         if let Some(s) = subject {
             validate_subject(s)?;
         }
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.exclusive().await;
         {
             let state = self.read();
             let has_schemas = match subject {
@@ -480,7 +556,7 @@ impl Registry {
 
     /// `DELETE /mode[/{s}]`: returns the mode that was set.
     pub async fn delete_mode(&self, subject: Option<&str>) -> Result<Mode, RegistryError> {
-        let _guard = self.write_lock.lock().await;
+        let _guard = self.exclusive().await;
         let old = {
             let state = self.read();
             match subject {

@@ -2,10 +2,12 @@
 //!
 //! - [`AvroSchema::canonical_form`]: the Avro specification's *Parsing Canonical Form* (PCF),
 //!   the input of Avro fingerprints. It keeps only what affects how data is parsed.
-//! - [`AvroSchema::normalized`]: mesh's stable identity form for `normalize=true`. Unlike PCF it
-//!   keeps everything that Confluent keeps in a schema's identity (doc, aliases, defaults,
-//!   order, logical types, custom properties), but in one fixed spelling, so two texts that
-//!   differ only in layout produce the same string. See the method for the exact rules.
+//! - [`AvroSchema::normalized`]: a stable structural form of mesh's own. Unlike PCF it keeps
+//!   everything that Confluent keeps in a schema's identity (doc, aliases, defaults, order,
+//!   logical types, custom properties), but in one fixed spelling, so two texts that differ
+//!   only in layout produce the same string. See the method for the exact rules. It is *not*
+//!   what the registry stores for `normalize=true`: that is Confluent's form,
+//!   [`AvroSchema::normalize`] then [`AvroSchema::to_java_string`].
 
 use std::collections::HashSet;
 
@@ -26,8 +28,9 @@ impl AvroSchema {
         out
     }
 
-    /// The normalized form used as schema identity when `normalize=true`. It is compact JSON
-    /// that parses back to the same schema, with these rules on top of PCF's:
+    /// mesh's structural normal form (not Confluent's `normalize=true` text, see
+    /// [`AvroSchema::normalize`]). It is compact JSON that parses back to the same schema, with
+    /// these rules on top of PCF's:
     ///
     /// - names are full names and `namespace` is never written (so `"ns.R"` and
     ///   `{"name":"R","namespace":"ns"}` agree), type aliases are full names, sorted and

@@ -142,26 +142,41 @@ pub fn write_str(s: &str, out: &mut String) {
 /// `[1e-3, 1e7)`, otherwise `d.dddE±n`. Non-finite values are quoted, as Jackson does by
 /// default (`QUOTE_NON_NUMERIC_NUMBERS`).
 pub fn java_double(f: f64) -> String {
-    if f.is_nan() {
-        return "\"NaN\"".to_owned();
+    if f.is_finite() && f != 0.0 {
+        // `{:e}` gives the shortest digits that round-trip: "1.2345e-7".
+        java_decimal(&format!("{:e}", f.abs()), f < 0.0)
+    } else {
+        non_finite_or_zero(f.is_nan(), f.is_infinite(), f.is_sign_negative())
     }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "\"Infinity\""
-        } else {
-            "\"-Infinity\""
-        }
-        .to_owned();
+}
+
+/// Java's `Float.toString`: as [`java_double`], with the shortest digits that round-trip
+/// through `f32` (`0.1f` is `0.1`, not `0.10000000149011612`).
+pub fn java_float(f: f32) -> String {
+    if f.is_finite() && f != 0.0 {
+        java_decimal(&format!("{:e}", f.abs()), f < 0.0)
+    } else {
+        non_finite_or_zero(f.is_nan(), f.is_infinite(), f.is_sign_negative())
     }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0" } else { "0.0" }.to_owned();
+}
+
+fn non_finite_or_zero(nan: bool, infinite: bool, negative: bool) -> String {
+    match (nan, infinite, negative) {
+        (true, _, _) => "\"NaN\"",
+        (_, true, false) => "\"Infinity\"",
+        (_, true, true) => "\"-Infinity\"",
+        (_, _, true) => "-0.0",
+        _ => "0.0",
     }
-    // `{:e}` gives the shortest digits that round-trip: "-1.2345e-7".
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    .to_owned()
+}
+
+/// Java's layout of a finite, non-zero magnitude given in Rust's `{:e}` form ("1.2345e-7").
+fn java_decimal(sci: &str, negative: bool) -> String {
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let sign = if f < 0.0 { "-" } else { "" };
+    let sign = if negative { "-" } else { "" };
     if (-3..7).contains(&exp) {
         let point = exp + 1; // digits before the decimal point
         let body = if point <= 0 {

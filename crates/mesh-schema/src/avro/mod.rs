@@ -1,6 +1,7 @@
 //! Avro schemas: parsing and validation ([`parse`]), the model ([`model`]), Parsing Canonical
 //! Form and a normalized form ([`canonical`]), Avro-Java's `Schema.toString()` form
-//! ([`java_form`], the text Confluent stores and hashes), and reader/writer compatibility ([`compat`],
+//! ([`java_form`], the text Confluent stores and hashes), Confluent's `normalize=true`
+//! ([`normalize`]: [`AvroSchema::normalize`]), and reader/writer compatibility ([`compat`],
 //! implementing [`crate::compat::CanRead`]) as Apache Avro's Java `SchemaCompatibility`
 //! defines it, which is what Confluent Schema Registry runs.
 //!
@@ -20,6 +21,7 @@ mod defaults;
 mod java_form;
 mod json;
 pub mod model;
+mod normalize;
 mod parse;
 #[cfg(test)]
 mod tests;
@@ -55,6 +57,8 @@ pub struct AvroSchema {
     root: NodeId,
     /// Roots of the referenced schemas, in the order given.
     referenced: Vec<NodeId>,
+    /// `nodes[..ref_nodes]` are the referenced schemas' nodes (parsed before the main one).
+    ref_nodes: usize,
 }
 
 impl AvroSchema {
@@ -85,8 +89,9 @@ impl AvroSchema {
                 .map_err(|m| parse_error(format!("in reference {i}: {m}")))?;
             referenced.push(root);
         }
+        let ref_nodes = parser.node_count();
         let root = parser.parse_document(text).map_err(parse_error)?;
-        Ok(parser.finish(root, referenced))
+        Ok(parser.finish(root, referenced, ref_nodes))
     }
 
     /// The root node.

@@ -100,12 +100,38 @@ impl Parser {
         Ok(root)
     }
 
-    /// The schema rooted at `root`; `referenced` are the roots of the referenced schemas.
-    pub(crate) fn finish(self, root: NodeId, referenced: Vec<NodeId>) -> AvroSchema {
+    /// A parser that already knows the types of `nodes` (the referenced schemas' part of an
+    /// arena), so a document can use them by name, as after parsing those references.
+    pub(crate) fn seeded(nodes: &[Node], validate_defaults: bool) -> Self {
+        let names = (0..nodes.len())
+            .filter_map(|i| Some((nodes[i].kind.named()?.name.fullname(), NodeId(i))))
+            .collect();
+        Parser {
+            nodes: nodes.to_vec(),
+            names,
+            pending_defaults: Vec::new(),
+            validate_defaults,
+        }
+    }
+
+    /// How many nodes the documents parsed so far produced.
+    pub(crate) fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// The schema rooted at `root`; `referenced` are the roots of the referenced schemas, whose
+    /// nodes are the first `ref_nodes`.
+    pub(crate) fn finish(
+        self,
+        root: NodeId,
+        referenced: Vec<NodeId>,
+        ref_nodes: usize,
+    ) -> AvroSchema {
         AvroSchema {
             nodes: self.nodes,
             root,
             referenced,
+            ref_nodes,
         }
     }
 

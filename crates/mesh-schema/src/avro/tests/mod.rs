@@ -4,4 +4,5 @@ mod canonical_cases;
 mod compat_behaviour;
 mod compat_cases;
 mod java_form_cases;
+mod normalize_cases;
 mod parse_cases;
