@@ -18,6 +18,7 @@ mod read;
 mod write;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use mesh_schema::CompatibilityLevel;
@@ -112,12 +113,77 @@ pub fn validate_subject(subject: &str) -> Result<(), RegistryError> {
     Ok(())
 }
 
+/// Lookup texts that needed a parse, with the version they resolved to: serializers send the
+/// same text over and over, and a parse costs tens of µs. An entry holds only for the state
+/// generation it was made in (any applied write invalidates it) and only for requests without
+/// references, metadata or rules. Bounded: cleared when it reaches [`LookupCache::CAPACITY`].
+#[derive(Debug, Default)]
+struct LookupCache {
+    /// request text → what it resolved to, per subject and flags.
+    entries: HashMap<String, Vec<CachedLookup>>,
+    len: usize,
+}
+
+#[derive(Debug)]
+struct CachedLookup {
+    subject: String,
+    schema_type: SchemaType,
+    normalize: bool,
+    deleted: bool,
+    generation: u64,
+    version: i32,
+}
+
+impl LookupCache {
+    const CAPACITY: usize = 10_000;
+
+    fn get(
+        &self,
+        text: &str,
+        subject: &str,
+        schema_type: SchemaType,
+        normalize: bool,
+        deleted: bool,
+        generation: u64,
+    ) -> Option<i32> {
+        self.entries.get(text)?.iter().find_map(|e| {
+            (e.subject == subject
+                && e.schema_type == schema_type
+                && e.normalize == normalize
+                && e.deleted == deleted
+                && e.generation == generation)
+                .then_some(e.version)
+        })
+    }
+
+    fn insert(&mut self, text: &str, entry: CachedLookup) {
+        if self.len >= Self::CAPACITY {
+            self.entries.clear();
+            self.len = 0;
+        }
+        let rows = self.entries.entry(text.to_owned()).or_default();
+        let before = rows.len();
+        // Entries of older generations are dead: replace rather than accumulate them.
+        rows.retain(|e| {
+            e.generation == entry.generation
+                && !(e.subject == entry.subject
+                    && e.schema_type == entry.schema_type
+                    && e.normalize == entry.normalize
+                    && e.deleted == entry.deleted)
+        });
+        self.len = self.len - (before - rows.len()) + 1;
+        rows.push(entry);
+    }
+}
+
 /// The registry service.
 #[derive(Debug)]
 pub struct Registry {
     core: Arc<Core>,
     /// Held while deciding a write (and, except for registrations, until it is durable).
     write_lock: tokio::sync::Mutex<()>,
+    /// Re-spelled lookup texts already resolved (see [`LookupCache`]).
+    lookups: Mutex<LookupCache>,
     /// 8.x behaviour: emit `schemaType: AVRO` and richer register/id responses.
     pub emit_avro_schema_type: bool,
 }
@@ -126,6 +192,9 @@ pub struct Registry {
 #[derive(Debug)]
 struct Core {
     state: RwLock<State>,
+    /// Bumped (under the state's write lock) whenever records are applied: what a reader sees
+    /// under the read lock is the state of that generation.
+    generation: AtomicU64,
     store: Arc<dyn SchemaStore>,
     log: Mutex<GroupLog>,
     /// Notified after every flushed batch.
@@ -213,6 +282,7 @@ impl Core {
             let outcome = match written {
                 Ok((Ok(()), records)) => {
                     let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
+                    self.generation.fetch_add(1, Ordering::Relaxed);
                     for r in &records {
                         state.apply(r);
                     }
@@ -267,11 +337,13 @@ impl Registry {
         Ok(Self {
             core: Arc::new(Core {
                 state: RwLock::new(state),
+                generation: AtomicU64::new(0),
                 store,
                 log: Mutex::new(GroupLog::default()),
                 flushed: tokio::sync::Notify::new(),
             }),
             write_lock: tokio::sync::Mutex::new(()),
+            lookups: Mutex::new(LookupCache::default()),
             emit_avro_schema_type,
         })
     }
@@ -280,6 +352,10 @@ impl Registry {
         // A panic while holding the lock cannot leave State half-applied in a way readers
         // care about (apply is per record), so poisoning is ignored.
         self.core.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lookup_cache(&self) -> std::sync::MutexGuard<'_, LookupCache> {
+        self.lookups.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Waits until no write is in flight: the state then holds every decided write.

@@ -1,6 +1,8 @@
 //! Reads: get by id/version, lists, lookup, referencedby, metadata search, config and mode
 //! reads, and the compatibility endpoints (which never write).
 
+use std::sync::atomic::Ordering;
+
 use serde::Serialize;
 
 use crate::error::RegistryError;
@@ -9,8 +11,8 @@ use crate::model::{Config, Mode, SchemaType, SchemaValue};
 use crate::state::StoredSchema;
 
 use super::{
-    Registry, SchemaRequest, SchemaView, VersionId, config_in_scope, mode_in_scope, parse_stored,
-    resolve_references,
+    CachedLookup, Registry, SchemaRequest, SchemaView, VersionId, config_in_scope, mode_in_scope,
+    parse_stored, resolve_references,
 };
 
 /// `GET /subjects` filters.
@@ -267,6 +269,20 @@ impl Registry {
         {
             return Ok(self.view(v));
         }
+        // A text resolved before, in this same state, resolves the same way again.
+        let generation = self.core.generation.load(Ordering::Relaxed);
+        let cacheable = references.is_empty() && req.metadata.is_none() && req.rule_set.is_none();
+        let hit = cacheable
+            .then(|| {
+                self.lookup_cache()
+                    .get(text, subject, schema_type, normalize, deleted, generation)
+            })
+            .flatten();
+        if let Some(version) = hit
+            && let Some(v) = versions.iter().find(|v| v.version == version)
+        {
+            return Ok(self.view(v));
+        }
         let mut resolved = Vec::new();
         resolve_references(&state, references, &mut resolved, 0)?;
         let parsed = formats::parse(schema_type, text, &resolved, false)?;
@@ -290,9 +306,21 @@ impl Registry {
                     .unwrap_or(false)
             })
         });
-        found
-            .map(|v| self.view(v))
-            .ok_or(RegistryError::SchemaNotFound)
+        let found = found.ok_or(RegistryError::SchemaNotFound)?;
+        if cacheable {
+            self.lookup_cache().insert(
+                text,
+                CachedLookup {
+                    subject: subject.to_owned(),
+                    schema_type,
+                    normalize,
+                    deleted,
+                    generation,
+                    version: found.version,
+                },
+            );
+        }
+        Ok(self.view(found))
     }
 
     /// `POST /compatibility/subjects/{s}/versions[/{v}]`: `version = None` checks against the

@@ -155,3 +155,90 @@ fn version_ids_parse_like_confluent() {
         42208
     );
 }
+
+/// V1 spelled differently: a lookup has to parse it (no stored text matches).
+const V1_SPACED: &str =
+    r#"{"type": "record", "name": "r", "fields": [{"name": "a", "type": "int"}]}"#;
+
+fn cached(r: &Registry, text: &str, subject: &str) -> Option<i32> {
+    let generation = r.core.generation.load(std::sync::atomic::Ordering::Relaxed);
+    r.lookup_cache()
+        .get(text, subject, SchemaType::Avro, false, false, generation)
+}
+
+#[tokio::test]
+async fn lookup_cache_answers_repeated_respelled_texts() {
+    let r = registry();
+    r.register("s", req(V1), false, false).await.unwrap();
+    r.register("s", req(V2), false, false).await.unwrap();
+    // The stored text matches without a parse, so it is never cached.
+    assert_eq!(r.lookup("s", &req(V1), false, false).unwrap().version, 1);
+    assert_eq!(cached(&r, V1, "s"), None);
+
+    assert_eq!(
+        r.lookup("s", &req(V1_SPACED), false, false)
+            .unwrap()
+            .version,
+        1
+    );
+    assert_eq!(cached(&r, V1_SPACED, "s"), Some(1));
+    assert_eq!(cached(&r, V1_SPACED, "other"), None, "per subject");
+    // A hit answers from the cache: point the entry elsewhere and the lookup follows it.
+    let generation = r.core.generation.load(std::sync::atomic::Ordering::Relaxed);
+    r.lookup_cache().insert(
+        V1_SPACED,
+        CachedLookup {
+            subject: "s".into(),
+            schema_type: SchemaType::Avro,
+            normalize: false,
+            deleted: false,
+            generation,
+            version: 2,
+        },
+    );
+    assert_eq!(
+        r.lookup("s", &req(V1_SPACED), false, false)
+            .unwrap()
+            .version,
+        2
+    );
+    assert_eq!(r.lookup_cache().len, 1, "replaced, not added");
+
+    // Any write invalidates it: the lookup parses again and finds the real version.
+    r.register("t", req(V1), false, false).await.unwrap();
+    assert_eq!(cached(&r, V1_SPACED, "s"), None);
+    assert_eq!(
+        r.lookup("s", &req(V1_SPACED), false, false)
+            .unwrap()
+            .version,
+        1
+    );
+    assert_eq!(cached(&r, V1_SPACED, "s"), Some(1));
+    // A deleted version is not answered from the cache either.
+    r.delete_version("s", "1", false).await.unwrap();
+    assert!(r.lookup("s", &req(V1_SPACED), false, false).is_err());
+}
+
+#[test]
+fn lookup_cache_is_bounded() {
+    let mut c = LookupCache::default();
+    for i in 0..LookupCache::CAPACITY + 5 {
+        c.insert(
+            &format!("text-{i}"),
+            CachedLookup {
+                subject: "s".into(),
+                schema_type: SchemaType::Avro,
+                normalize: false,
+                deleted: false,
+                generation: 0,
+                version: 1,
+            },
+        );
+        assert!(c.len <= LookupCache::CAPACITY);
+        assert_eq!(c.len, c.entries.values().map(Vec::len).sum::<usize>());
+    }
+    assert_eq!(
+        c.get("text-10004", "s", SchemaType::Avro, false, false, 0),
+        Some(1)
+    );
+}
