@@ -80,28 +80,8 @@ impl Json {
             Json::UInt(u) => out.push_str(&u.to_string()),
             Json::Float(f) => out.push_str(&java_double(*f)),
             Json::String(s) => write_str(s, out),
-            Json::Array(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write_java(out);
-                }
-                out.push(']');
-            }
-            Json::Object(members) => {
-                out.push('{');
-                for (i, (k, v)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_str(k, out);
-                    out.push(':');
-                    v.write_java(out);
-                }
-                out.push('}');
-            }
+            Json::Array(items) => write_array(items, out, Json::write_java),
+            Json::Object(members) => write_object(members, out, Json::write_java),
         }
     }
 }
@@ -119,6 +99,32 @@ impl fmt::Display for Json {
 }
 
 /// Appends `s` as a JSON string literal, escaped as Jackson escapes it.
+/// Writes `[a,b,...]`, each item by `write` (shared by every Java-style JSON writer).
+pub fn write_array<T>(items: &[T], out: &mut String, write: impl Fn(&T, &mut String)) {
+    out.push('[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write(item, out);
+    }
+    out.push(']');
+}
+
+/// Writes `{"k":v,...}` in the members' order, each value by `write`.
+pub fn write_object<T>(members: &[(String, T)], out: &mut String, write: impl Fn(&T, &mut String)) {
+    out.push('{');
+    for (i, (k, v)) in members.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(k, out);
+        out.push(':');
+        write(v, out);
+    }
+    out.push('}');
+}
+
 pub fn write_str(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {

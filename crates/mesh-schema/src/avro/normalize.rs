@@ -28,7 +28,7 @@
 use std::cmp::Ordering;
 use std::collections::HashSet;
 
-use super::json::{Json, java_double, java_float, write_str};
+use super::json::{Json, java_double, java_float, write_array, write_object, write_str};
 use super::model::{Field, Kind, Named, NodeId};
 use super::{AvroSchema, parse, parse_error};
 use crate::SchemaError;
@@ -331,28 +331,8 @@ impl JavaValue {
             JavaValue::Float(f) => out.push_str(&java_float(*f)),
             JavaValue::Double(d) => out.push_str(&java_double(*d)),
             JavaValue::String(s) => write_str(s, out),
-            JavaValue::List(items) => {
-                out.push('[');
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    item.write(out);
-                }
-                out.push(']');
-            }
-            JavaValue::Map(members) => {
-                out.push('{');
-                for (i, (k, v)) in members.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    write_str(k, out);
-                    out.push(':');
-                    v.write(out);
-                }
-                out.push('}');
-            }
+            JavaValue::List(items) => write_array(items, out, JavaValue::write),
+            JavaValue::Map(members) => write_object(members, out, JavaValue::write),
         }
     }
 }
