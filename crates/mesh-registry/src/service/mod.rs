@@ -536,6 +536,47 @@ fn resolve_references(
     Ok(())
 }
 
+/// Checks `new` at `level` against stored versions (parsed here, leniently); the messages of every
+/// incompatibility, empty = compatible.
+fn check_against(
+    state: &State,
+    level: CompatibilityLevel,
+    new: &Parsed,
+    against: &[&crate::model::SchemaValue],
+) -> Result<Vec<String>, RegistryError> {
+    let olds = against
+        .iter()
+        .map(|v| parse_stored(state, v).map(|p| (*v, p)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let existing: Vec<formats::Existing<'_>> = olds
+        .iter()
+        .map(|(v, p)| formats::Existing {
+            version: v.version,
+            schema: &v.schema,
+            parsed: p,
+        })
+        .collect();
+    Ok(formats::check(level, new, &existing))
+}
+
+/// The versions (deleted ones too) of a subject a delete may change: refused in read-only mode,
+/// 40401 when the subject has none.
+fn deletable_versions<'s>(
+    state: &'s State,
+    subject: &str,
+) -> Result<Vec<&'s crate::model::SchemaValue>, RegistryError> {
+    if mode_in_scope(state, subject).is_read_only() {
+        return Err(RegistryError::OperationNotPermitted(format!(
+            "Subject {subject} is in read-only mode"
+        )));
+    }
+    let all = state.versions(subject, true);
+    if all.is_empty() {
+        return Err(RegistryError::SubjectNotFound(subject.to_owned()));
+    }
+    Ok(all)
+}
+
 /// Parses a stored version (lenient: defaults not validated) with its references.
 fn parse_stored(state: &State, v: &crate::model::SchemaValue) -> Result<Parsed, RegistryError> {
     let mut refs = Vec::new();

@@ -6,13 +6,13 @@ use std::sync::atomic::Ordering;
 use serde::Serialize;
 
 use crate::error::RegistryError;
-use crate::formats::{self, Existing};
+use crate::formats;
 use crate::model::{Config, Mode, SchemaType, SchemaValue};
 use crate::state::StoredSchema;
 
 use super::{
-    CachedLookup, Registry, SchemaRequest, SchemaView, VersionId, config_in_scope, mode_in_scope,
-    parse_stored, resolve_references,
+    CachedLookup, Registry, SchemaRequest, SchemaView, VersionId, check_against, config_in_scope,
+    mode_in_scope, parse_stored, resolve_references,
 };
 
 /// `GET /subjects` filters.
@@ -374,21 +374,9 @@ impl Registry {
         };
         let config = config_in_scope(&state, Some(subject));
         let level = config.compatibility_level.unwrap_or_default();
-        let olds = against
-            .iter()
-            .map(|v| parse_stored(&state, v).map(|p| (*v, p)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let existing: Vec<Existing<'_>> = olds
-            .iter()
-            .map(|(v, p)| Existing {
-                version: v.version,
-                schema: &v.schema,
-                parsed: p,
-            })
-            .collect();
         // Against one explicit version, "latest only" and "all" coincide; for the all-versions
         // endpoint the level decides (transitive = every live version).
-        let details = formats::check(level, &parsed, &existing);
+        let details = check_against(&state, level, &parsed, &against)?;
         crate::metrics::compatibility_checked("endpoint", details.is_empty());
         Ok(answer(details))
     }

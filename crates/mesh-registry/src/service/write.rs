@@ -4,13 +4,13 @@
 use mesh_schema::CompatibilityLevel;
 
 use crate::error::RegistryError;
-use crate::formats::{self, Existing};
+use crate::formats;
 use crate::model::{Config, ConfigValue, Metadata, Mode, ModeValue, Record, RuleSet, SchemaValue};
 use crate::state::{State, StoredSchema};
 
 use super::{
-    Keys, Registry, SchemaRequest, VersionId, config_in_scope, mode_in_scope, parse_stored,
-    resolve_references, validate_subject,
+    Keys, Registry, SchemaRequest, VersionId, check_against, config_in_scope, deletable_versions,
+    mode_in_scope, resolve_references, validate_subject,
 };
 
 /// The outcome of deciding a registration.
@@ -216,19 +216,7 @@ impl Registry {
             } else if !level.is_transitive() {
                 against.drain(..against.len().saturating_sub(1));
             }
-            let mut olds = Vec::new();
-            for v in against {
-                olds.push((v, parse_stored(state, v)?));
-            }
-            let existing: Vec<Existing<'_>> = olds
-                .iter()
-                .map(|(v, p)| Existing {
-                    version: v.version,
-                    schema: &v.schema,
-                    parsed: p,
-                })
-                .collect();
-            let details = formats::check(level, &parsed, &existing);
+            let details = check_against(state, level, &parsed, &against)?;
             crate::metrics::compatibility_checked("register", details.is_empty());
             if !details.is_empty() {
                 return Err(RegistryError::Incompatible {
@@ -313,15 +301,7 @@ impl Registry {
         let number;
         {
             let state = self.read();
-            if mode_in_scope(&state, subject).is_read_only() {
-                return Err(RegistryError::OperationNotPermitted(format!(
-                    "Subject {subject} is in read-only mode"
-                )));
-            }
-            let all = state.versions(subject, true);
-            if all.is_empty() {
-                return Err(RegistryError::SubjectNotFound(subject.to_owned()));
-            }
+            let all = deletable_versions(&state, subject)?;
             let found = match vid {
                 VersionId::Latest => all.iter().rev().find(|v| permanent || !v.deleted),
                 VersionId::Number(n) => all.iter().find(|v| v.version == n),
@@ -402,15 +382,7 @@ impl Registry {
         let deleted: Vec<i32>;
         {
             let state = self.read();
-            if mode_in_scope(&state, subject).is_read_only() {
-                return Err(RegistryError::OperationNotPermitted(format!(
-                    "Subject {subject} is in read-only mode"
-                )));
-            }
-            let all = state.versions(subject, true);
-            if all.is_empty() {
-                return Err(RegistryError::SubjectNotFound(subject.to_owned()));
-            }
+            let all = deletable_versions(&state, subject)?;
             let live: Vec<i32> = all
                 .iter()
                 .filter(|v| !v.deleted)
