@@ -1,0 +1,224 @@
+//! `_mesh.lineage`, the collector's source of truth: HTTP ingest and observers append
+//! OpenLineage events to it (keyed as OpenLineage's Kafka transport keys them), and every
+//! instance replays ALL of it (every partition assigned, no consumer group, from the beginning)
+//! into its graph, so N instances serve the same graph. Malformed records are counted and
+//! skipped: they never block the replay.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use mesh_kafka::KafkaConfig;
+use mesh_runtime::Shutdown;
+use mesh_runtime::health::ReadyFlag;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::LineageError;
+use crate::event::{self, Event};
+use crate::graph::Graph;
+use crate::metrics;
+
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Records applied under one write lock: readers wait at most one batch.
+const APPLY_BATCH: usize = 2_000;
+
+/// Counters the read API reports (`GET /api/v1/mesh/stats`).
+#[derive(Debug, Default)]
+pub struct LogStats {
+    pub applied: AtomicU64,
+    pub malformed: AtomicU64,
+}
+
+/// Appends events to the lineage topic.
+#[derive(Clone)]
+pub struct Appender {
+    producer: FutureProducer,
+    topic: Arc<str>,
+}
+
+impl std::fmt::Debug for Appender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Appender")
+            .field("topic", &self.topic)
+            .finish()
+    }
+}
+
+impl Appender {
+    pub fn new(kafka: &KafkaConfig, topic: &str) -> Result<Self, LineageError> {
+        let producer = kafka
+            .client_config("lineage-producer")?
+            .set("linger.ms", "5")
+            .set("enable.idempotence", "true")
+            .create()
+            .map_err(|e| LineageError::Internal(format!("lineage producer: {e}")))?;
+        Ok(Self {
+            producer,
+            topic: topic.into(),
+        })
+    }
+
+    /// Appends `(key, payload)` records and waits until each is acknowledged, all in flight at
+    /// once. Returns, per record, `None` on success or the error.
+    pub async fn append(&self, records: Vec<(String, Vec<u8>)>) -> Vec<Option<String>> {
+        let mut pending = Vec::with_capacity(records.len());
+        for (key, payload) in &records {
+            let mut record = FutureRecord::to(&self.topic).key(key).payload(payload);
+            let delivery = loop {
+                match self.producer.send_result(record) {
+                    Ok(d) => break Ok(d),
+                    Err((
+                        rdkafka::error::KafkaError::MessageProduction(
+                            rdkafka::types::RDKafkaErrorCode::QueueFull,
+                        ),
+                        r,
+                    )) => {
+                        record = r;
+                        tokio::time::sleep(Duration::from_millis(1)).await;
+                    }
+                    Err((e, _)) => break Err(e.to_string()),
+                }
+            };
+            pending.push(delivery);
+        }
+        let mut out = Vec::with_capacity(pending.len());
+        for d in pending {
+            out.push(match d {
+                Ok(fut) => match tokio::time::timeout(CLIENT_TIMEOUT * 3, fut).await {
+                    Ok(Ok(Ok(_))) => None,
+                    Ok(Ok(Err((e, _)))) => Some(e.to_string()),
+                    Ok(Err(_)) => Some("delivery cancelled".into()),
+                    Err(_) => Some("delivery timed out".into()),
+                },
+                Err(e) => Some(e),
+            });
+        }
+        out
+    }
+
+    pub fn flush(&self) {
+        let _ = self.producer.flush(CLIENT_TIMEOUT);
+    }
+}
+
+/// Replays the whole topic into `graph` on its own OS thread until `shutdown`; sets `ready`
+/// once the high watermarks seen at start are reached.
+pub fn spawn_replay(
+    kafka: &KafkaConfig,
+    topic: &str,
+    graph: Arc<RwLock<Graph>>,
+    stats: Arc<LogStats>,
+    ready: ReadyFlag,
+    shutdown: &Shutdown,
+) -> Result<std::thread::JoinHandle<()>, LineageError> {
+    let consumer: BaseConsumer = kafka
+        .client_config("lineage-replay")?
+        // librdkafka wants a group id even for assign(); nothing is ever committed under it.
+        .set("group.id", "mesh-lineage-replay")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("fetch.max.bytes", "52428800")
+        .set("max.partition.fetch.bytes", "10485760")
+        .create()
+        .map_err(|e| LineageError::Internal(format!("lineage consumer: {e}")))?;
+    let md = consumer
+        .fetch_metadata(Some(topic), CLIENT_TIMEOUT)
+        .map_err(|e| LineageError::Internal(format!("metadata of {topic}: {e}")))?;
+    let partitions: Vec<i32> = md
+        .topics()
+        .first()
+        .map(|t| t.partitions().iter().map(|p| p.id()).collect())
+        .unwrap_or_default();
+    if partitions.is_empty() {
+        return Err(LineageError::Internal(format!(
+            "topic {topic} does not exist (mesh up creates it)"
+        )));
+    }
+    let mut tpl = TopicPartitionList::new();
+    let mut ends = Vec::new();
+    for &p in &partitions {
+        let (_, high) = consumer
+            .fetch_watermarks(topic, p, CLIENT_TIMEOUT)
+            .map_err(|e| LineageError::Internal(format!("watermarks of {topic}/{p}: {e}")))?;
+        ends.push(high);
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .map_err(|e| LineageError::Internal(e.to_string()))?;
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(|e| LineageError::Internal(format!("assign {topic}: {e}")))?;
+    let token = shutdown.token();
+    let topic = topic.to_owned();
+    std::thread::Builder::new()
+        .name("lineage-replay".into())
+        .spawn(move || {
+            let mut next = vec![0i64; ends.len()];
+            let mut caught_up = ends.iter().all(|h| *h == 0);
+            ready.set(caught_up);
+            let mut batch: Vec<Event> = Vec::with_capacity(APPLY_BATCH);
+            while !token.is_cancelled() {
+                let mut msg = consumer.poll(Duration::from_millis(100));
+                while let Some(m) = msg {
+                    match m {
+                        Ok(m) => {
+                            if let Some(slot) = usize::try_from(m.partition())
+                                .ok()
+                                .and_then(|p| next.get_mut(p))
+                            {
+                                *slot = m.offset() + 1;
+                            }
+                            match m.payload().map(event::parse) {
+                                Some(Ok(e)) => batch.push(e),
+                                Some(Err(v)) => {
+                                    stats.malformed.fetch_add(1, Ordering::Relaxed);
+                                    metrics::events("kafka", "invalid", 1);
+                                    tracing::debug!(%topic, partition = m.partition(),
+                                        offset = m.offset(), violations = v.len(),
+                                        "skipping malformed lineage record");
+                                }
+                                None => {
+                                    stats.malformed.fetch_add(1, Ordering::Relaxed);
+                                    metrics::events("kafka", "invalid", 1);
+                                }
+                            }
+                        }
+                        Err(e) => tracing::warn!(%topic, error = %e, "lineage replay"),
+                    }
+                    if batch.len() >= APPLY_BATCH {
+                        break;
+                    }
+                    msg = consumer.poll(Duration::ZERO);
+                }
+                if !batch.is_empty() {
+                    apply(&graph, &stats, &mut batch);
+                }
+                if !caught_up && next.iter().zip(&ends).all(|(n, h)| n >= h) {
+                    caught_up = true;
+                    ready.set(true);
+                    tracing::info!(%topic, events = stats.applied.load(Ordering::Relaxed),
+                        "lineage graph caught up");
+                }
+            }
+        })
+        .map_err(|e| LineageError::Internal(format!("spawn replay thread: {e}")))
+}
+
+fn apply(graph: &RwLock<Graph>, stats: &LogStats, batch: &mut Vec<Event>) {
+    let n = batch.len();
+    let mut g = graph
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for e in batch.drain(..) {
+        g.apply(&e);
+    }
+    metrics::graph_size("datasets", g.datasets.len());
+    metrics::graph_size("jobs", g.jobs.len());
+    metrics::graph_size("runs", g.runs.len());
+    metrics::graph_size("edges", g.edge_count());
+    drop(g);
+    stats.applied.fetch_add(n as u64, Ordering::Relaxed);
+    metrics::events("kafka", "accepted", n as u64);
+}
