@@ -13,6 +13,8 @@ pub struct LineageConfig {
     /// Where the OpenLineage/Marquez API (plus /metrics, /health/*) is served; port 0 = any.
     pub listen: SocketAddr,
     /// The topic HTTP ingest appends to and every instance replays (OpenLineage Kafka format).
+    /// Not a config key: `mesh` sets it from `topics.lineage`.
+    #[serde(skip)]
     pub topic: String,
     /// Largest accepted request body (after gzip decoding too); larger → 413.
     pub max_request_bytes: usize,

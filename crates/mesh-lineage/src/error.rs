@@ -25,6 +25,9 @@ pub enum LineageError {
     /// Appending to `_mesh.lineage` failed; the client should retry.
     #[error("could not append to the lineage topic: {0}")]
     Unavailable(String),
+    /// The broker lacks an API an observer needs (the mock cluster has no ListGroups).
+    #[error("not supported by this broker: {0}")]
+    Unsupported(String),
     #[error(transparent)]
     Kafka(#[from] mesh_kafka::KafkaError),
     #[error(transparent)]
@@ -53,6 +56,7 @@ impl LineageError {
             Self::Unavailable(_) => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", msg)
             }
+            Self::Unsupported(_) => ApiError::new(StatusCode::NOT_IMPLEMENTED, "unsupported", msg),
             Self::Kafka(_) | Self::Runtime(_) | Self::Internal(_) => {
                 ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", msg)
             }

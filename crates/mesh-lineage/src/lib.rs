@@ -155,6 +155,11 @@ pub fn spawn_observer(
                         tracing::warn!(observer = name, error = %failure, "append observed lineage");
                     }
                 }
+                Err(LineageError::Unsupported(what)) => {
+                    metrics::observer_run(name, false);
+                    tracing::info!(observer = name, %what, "lineage observer disabled on this broker");
+                    return;
+                }
                 Err(e) => {
                     metrics::observer_run(name, false);
                     tracing::warn!(observer = name, error = %e, "lineage observer");

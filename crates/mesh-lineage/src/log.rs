@@ -185,7 +185,11 @@ pub fn spawn_replay(
                                 }
                             }
                         }
-                        Err(e) => tracing::warn!(%topic, error = %e, "lineage replay"),
+                        // Brokers going away at shutdown are not worth a warning.
+                        Err(e) if !token.is_cancelled() => {
+                            tracing::warn!(%topic, error = %e, "lineage replay");
+                        }
+                        Err(_) => {}
                     }
                     if batch.len() >= APPLY_BATCH {
                         break;

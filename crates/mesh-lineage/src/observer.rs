@@ -98,10 +98,14 @@ impl ConsumerGroups {
 
     /// Groups and the topics each has committed offsets on (groups with none are left out).
     pub fn groups(&self) -> Result<Vec<GroupTopics>, LineageError> {
-        let groups = self
-            .client
-            .fetch_group_list(None, TIMEOUT)
-            .map_err(|e| LineageError::Internal(format!("ListGroups: {e}")))?;
+        let groups = self.client.fetch_group_list(None, TIMEOUT).map_err(|e| {
+            if e.rdkafka_error_code() == Some(rdkafka::types::RDKafkaErrorCode::UnsupportedFeature)
+            {
+                LineageError::Unsupported(format!("ListGroups: {e}"))
+            } else {
+                LineageError::Internal(format!("ListGroups: {e}"))
+            }
+        })?;
         let md = self
             .client
             .fetch_metadata(None, TIMEOUT)
