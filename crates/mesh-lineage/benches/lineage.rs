@@ -12,7 +12,7 @@
 //!    depth 5 upstream and downstream walks (what `mesh lineage show` asks), and Marquez's
 //!    `/lineage` (both ways, siblings included) walked *and* rendered to its JSON shape; p50/p99.
 //! 3. Validation: `event::parse` rate on the events above (bytes → typed event).
-//! 4. Kafka ingest: `BENCH_KAFKA_EVENTS` (200 000) events produced to a mock-cluster topic, then
+//! 4. Kafka ingest: `BENCH_KAFKA_EVENTS` (150 000) events produced to a 32-partition mock topic, then
 //!    a collector's replay timed from start to all applied (also the restart time at that size).
 //! 5. HTTP batch ingest: `BENCH_HTTP_EVENTS` (100 000) events POSTed to `/api/v1/lineage/batch`
 //!    in batches of `BENCH_BATCH` (500) by `BENCH_CLIENTS` (4) concurrent clients; time until all
@@ -34,6 +34,9 @@ use mesh_lineage::identity::Namespaces;
 use mesh_lineage::{LineageConfig, views};
 use mesh_runtime::Shutdown;
 use serde_json::{Value, json};
+
+/// Partitions of the bench topics (the mock keeps at most 5 MiB per partition).
+const PARTITIONS: i32 = 32;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -202,8 +205,9 @@ async fn kafka_and_http(datasets: usize, rng: &mut Rng) {
     let cluster = TestCluster::mock();
 
     // 4. Kafka ingest / replay (= restart time for this many events).
-    let n = env("BENCH_KAFKA_EVENTS", 200_000);
-    let topic = cluster.unique_topic("lineage-bench", 3).await;
+    let n = env("BENCH_KAFKA_EVENTS", 150_000);
+    // The mock keeps ≤ 5 MiB per partition (older batches are dropped): spread the load.
+    let topic = cluster.unique_topic("lineage-bench", PARTITIONS).await;
     let records: Vec<(Option<Vec<u8>>, Vec<u8>)> = (0..n)
         .map(|j| {
             let e = job_event(j % 50_000, datasets, rng);
@@ -228,6 +232,11 @@ async fn kafka_and_http(datasets: usize, rng: &mut Rng) {
     )
     .unwrap();
     while stats.applied.load(Ordering::Relaxed) < n as u64 {
+        assert!(
+            t.elapsed() < Duration::from_secs(300),
+            "replay stalled at {} of {n}",
+            stats.applied.load(Ordering::Relaxed)
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let el = t.elapsed();
@@ -244,7 +253,7 @@ async fn kafka_and_http(datasets: usize, rng: &mut Rng) {
     let n = env("BENCH_HTTP_EVENTS", 100_000);
     let batch = env("BENCH_BATCH", 500);
     let clients = env("BENCH_CLIENTS", 4);
-    let topic = cluster.unique_topic("lineage-bench-http", 3).await;
+    let topic = cluster.unique_topic("lineage-bench-http", PARTITIONS).await;
     let mut config = LineageConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         topic,
@@ -299,6 +308,7 @@ async fn kafka_and_http(datasets: usize, rng: &mut Rng) {
         if s["eventsApplied"].as_u64() >= Some(sent) {
             break;
         }
+        assert!(t.elapsed() < Duration::from_secs(300), "graph stalled: {s}");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let applied = t.elapsed();

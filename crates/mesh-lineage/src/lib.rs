@@ -6,7 +6,7 @@
 //!   STREAMING jobs, column lineage) and its walks (pure).
 //! - [`log`]: `_mesh.lineage` — appended to by ingest and observers, replayed by every instance.
 //! - [`ingest`]: HTTP ingest (single, batch, gzip, bearer, 413); [`api`]: the routes, Marquez
-//!   read API and mesh's product views; [`views`]: Marquez response shapes.
+//!   read API; [`products`]: mesh's product views; [`views`]: Marquez response shapes.
 //! - [`observer`]: observed lineage (consumer groups via the Admin API; pluggable).
 //! - [`config`], [`error`], [`metrics`], [`time`].
 
@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod log;
 pub mod metrics;
 pub mod observer;
+pub mod products;
 pub mod time;
 pub mod views;
 
