@@ -195,7 +195,7 @@ async fn openlineage_python_client_builds_the_graph() {
         .unwrap();
     assert_eq!(
         tree,
-        "orders.raw  [kafka://orders-prod, domain domain-orders]\n\
+        "orders.raw  [kafka://orders-prod]\n\
          └── job domain-orders/orders.gateway (STREAMING)\n    \
              └── orders.validated  [kafka://orders-prod, domain domain-orders]\n        \
                  └── job domain-orders/orders.enrich (BATCH)\n            \

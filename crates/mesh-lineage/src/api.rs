@@ -1,7 +1,7 @@
 //! The routes: OpenLineage ingest ([`crate::ingest`]), Marquez-compatible reads, and mesh's own
 //! product views ([`crate::products`]).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
@@ -48,15 +48,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/jobs/runs/{id}", get(run))
         .route(
             "/api/v1/mesh/products/{product}/lineage",
-            get(product_lineage),
+            get(products::lineage),
         )
         .route(
             "/api/v1/mesh/products/{product}/domains",
-            get(product_domains),
+            get(products::domains),
         )
         .route(
             "/api/v1/mesh/products/{product}/consumers",
-            get(product_consumers),
+            get(products::consumers),
         )
         .route("/api/v1/mesh/stats", get(stats))
         // The ingest handlers enforce the configured limit themselves (413 in mesh's envelope).

@@ -428,13 +428,14 @@ impl Checker {
             };
             self.uri(f, "_producer", &fp);
             self.uri(f, "_schemaURL", &fp);
-            if deletable && let Some(d) = f.get("_deleted") {
-                if !d.is_boolean() {
-                    self.fail(
-                        &format!("{fp}._deleted"),
-                        format!("expected a boolean, got {}", kind(d)),
-                    );
-                }
+            if deletable
+                && let Some(d) = f.get("_deleted")
+                && !d.is_boolean()
+            {
+                self.fail(
+                    &format!("{fp}._deleted"),
+                    format!("expected a boolean, got {}", kind(d)),
+                );
             }
         }
         facets.clone()

@@ -15,9 +15,9 @@ use crate::graph::{Direction, Graph, NodeId};
 use crate::views;
 
 #[derive(Debug, Deserialize)]
-struct ProductQuery {
-    direction: Option<String>,
-    depth: Option<u32>,
+pub struct ProductQuery {
+    pub direction: Option<String>,
+    pub depth: Option<u32>,
 }
 
 /// A product: `<namespace>:<name>` or a bare dataset (topic) name, unique across namespaces.

@@ -313,8 +313,10 @@ async fn ingest_validates_and_the_graph_is_served_by_every_instance() {
     })
     .await;
     assert_eq!(lineage_b["graph"].as_array().unwrap().len(), 5);
-    let (status, _) = get(&format!("{}/health/ready", b.url)).await;
-    assert_eq!(status, 200);
+    eventually("second instance ready", async || {
+        (get(&format!("{}/health/ready", b.url)).await.0 == 200).then_some(())
+    })
+    .await;
     a.stop().await;
     b.stop().await;
 }
