@@ -177,11 +177,11 @@ fn main() {
             let t = Instant::now();
             let nodes = g.walk(NodeId::Dataset(*s), Direction::Both, depth);
             let set: std::collections::HashSet<NodeId> = nodes.iter().copied().collect();
-            let graph: Vec<Value> = nodes
+            let graph: Vec<views::GraphNode<'_>> = nodes
                 .iter()
                 .map(|n| views::graph_node(&g, *n, &|x| set.contains(&x)))
                 .collect();
-            bytes += serde_json::to_vec(&json!({ "graph": graph }))
+            bytes += serde_json::to_vec(&views::LineageGraph { graph })
                 .unwrap()
                 .len();
             times.push(t.elapsed());

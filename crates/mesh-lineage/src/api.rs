@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use mesh_runtime::config::Secret;
@@ -90,16 +91,23 @@ fn node(g: &Graph, id: &str) -> Result<NodeId, LineageError> {
 async fn lineage(
     State(s): State<AppState>,
     Query(q): Query<LineageQuery>,
-) -> Result<Json<Value>, LineageError> {
+) -> Result<Response, LineageError> {
     let g = s.read();
     let start = node(&g, &q.node_id)?;
     let nodes = g.walk(start, Direction::Both, q.depth.unwrap_or(DEFAULT_DEPTH));
     let set: HashSet<NodeId> = nodes.iter().copied().collect();
-    let graph: Vec<Value> = nodes
+    let graph: Vec<views::GraphNode<'_>> = nodes
         .iter()
         .map(|n| views::graph_node(&g, *n, &|x| set.contains(&x)))
         .collect();
-    Ok(Json(json!({ "graph": graph })))
+    // Serialized here, under the read lock, straight from the graph.
+    let body = serde_json::to_vec(&views::LineageGraph { graph })
+        .map_err(|e| LineageError::Internal(e.to_string()))?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/column-lineage?nodeId=dataset:..|datasetField:..&depth=..&withDownstream=..`.
@@ -237,7 +245,7 @@ async fn datasets(
         .filter(|d| g.datasets[*d as usize].namespace == ns)
         .collect();
     let (total, ids) = page(ids, &p);
-    let list: Vec<Value> = ids.into_iter().map(|d| views::dataset(&g, d)).collect();
+    let list: Vec<_> = ids.into_iter().map(|d| views::dataset(&g, d)).collect();
     Json(json!({"totalCount": total, "datasets": list}))
 }
 
@@ -249,7 +257,8 @@ async fn dataset(
     let id = g
         .dataset_id(&ns, &name)
         .ok_or_else(|| LineageError::NotFound(format!("dataset {ns}:{name} not found")))?;
-    let mut v = views::dataset(&g, id);
+    let mut v = serde_json::to_value(views::dataset(&g, id))
+        .map_err(|e| LineageError::Internal(e.to_string()))?;
     let cl = &g.datasets[id as usize].column_lineage;
     if !cl.is_empty() {
         v["columnLineage"] = json!(cl.iter().map(|(f, ins)| json!({
@@ -271,7 +280,7 @@ async fn jobs(
         .filter(|j| g.jobs[*j as usize].namespace == ns)
         .collect();
     let (total, ids) = page(ids, &p);
-    let list: Vec<Value> = ids.into_iter().map(|j| views::job(&g, j)).collect();
+    let list: Vec<_> = ids.into_iter().map(|j| views::job(&g, j)).collect();
     Json(json!({"totalCount": total, "jobs": list}))
 }
 
@@ -285,7 +294,7 @@ async fn job(
     Path((ns, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, LineageError> {
     let g = s.read();
-    Ok(Json(views::job(&g, job_id(&g, &ns, &name)?)))
+    to_json(views::job(&g, job_id(&g, &ns, &name)?))
 }
 
 async fn runs(
@@ -298,7 +307,7 @@ async fn runs(
     // Newest first, as Marquez lists them.
     let ids: Vec<u32> = g.jobs[j as usize].runs.iter().rev().copied().collect();
     let (total, ids) = page(ids, &p);
-    let list: Vec<Value> = ids
+    let list: Vec<_> = ids
         .into_iter()
         .map(|r| views::run(&g, &g.runs[r as usize]))
         .collect();
@@ -313,7 +322,14 @@ async fn run(
     let r = g
         .run(&id)
         .ok_or_else(|| LineageError::NotFound(format!("run {id} not found")))?;
-    Ok(Json(views::run(&g, r)))
+    to_json(views::run(&g, r))
+}
+
+/// A view borrowed from the graph (whose read guard ends with the handler) as owned JSON.
+fn to_json(view: impl serde::Serialize) -> Result<Json<Value>, LineageError> {
+    serde_json::to_value(view)
+        .map(Json)
+        .map_err(|e| LineageError::Internal(e.to_string()))
 }
 
 async fn stats(State(s): State<AppState>) -> Json<Value> {
