@@ -117,6 +117,11 @@ fn main() {
         .map(|j| serde_json::to_vec(&job_event(j, datasets, &mut rng)).unwrap())
         .collect();
     let t = Instant::now();
+    for e in &events {
+        std::hint::black_box(serde_json::from_slice::<Value>(e).unwrap());
+    }
+    let json_rate = events.len() as f64 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
     let parsed: Vec<event::Event> = events.iter().map(|e| event::parse(e).unwrap()).collect();
     let parse_rate = events.len() as f64 / t.elapsed().as_secs_f64();
     let clusters = BTreeMap::from([("prod".to_owned(), vec!["broker-1:9092".to_owned()])]);
@@ -141,7 +146,9 @@ fn main() {
         rss_after.saturating_sub(rss_before) / 1024,
         rss_after / 1024
     );
-    println!("validation: event::parse {parse_rate:.0} events/s");
+    println!(
+        "validation: event::parse {parse_rate:.0} events/s (JSON parsing alone: {json_rate:.0}/s)"
+    );
 
     // 2. Queries: start in the middle layers (4..6), so both directions have depth to walk.
     let layer = datasets / 10;

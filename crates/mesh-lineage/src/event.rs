@@ -203,15 +203,18 @@ impl Checker {
         path: &str,
         required: bool,
     ) -> Option<String> {
-        let p = format!("{path}.{key}");
+        // Paths are only formatted on failure: validation runs on every ingested event.
         match m.get(key) {
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                self.fail(&p, format!("expected a string, got {}", kind(other)));
+                self.fail(
+                    &format!("{path}.{key}"),
+                    format!("expected a string, got {}", kind(other)),
+                );
                 None
             }
             None if required => {
-                self.fail(&p, "required member is missing");
+                self.fail(&format!("{path}.{key}"), "required member is missing");
                 None
             }
             None => None,
@@ -220,13 +223,20 @@ impl Checker {
 
     fn uri(&mut self, m: &Map<String, Value>, key: &str, path: &str) -> String {
         let s = self.string(m, key, path, true).unwrap_or_default();
-        if m.get(key).is_some_and(Value::is_string) && !is_uri(&s) {
+        self.check_uri(m, key, || path.to_owned());
+        s
+    }
+
+    /// `m[key]`, if a string, is a URI; `path` is only built for the error.
+    fn check_uri(&mut self, m: &Map<String, Value>, key: &str, path: impl Fn() -> String) {
+        if let Some(Value::String(s)) = m.get(key)
+            && !is_uri(s)
+        {
             self.fail(
-                &format!("{path}.{key}"),
+                &format!("{}.{key}", path()),
                 format!("{s:?} is not a URI (scheme:rest)"),
             );
         }
-        s
     }
 
     fn event(&mut self, v: &Value) -> Option<Event> {
@@ -414,26 +424,33 @@ impl Checker {
     /// A facets map: every facet is an object with `_producer` and `_schemaURL` URIs (BaseFacet);
     /// job and dataset facets may carry a boolean `_deleted`. Everything else is kept as is.
     fn facets(&mut self, m: &Map<String, Value>, key: &str, path: &str, deletable: bool) -> Facets {
-        let path = format!("{path}.{key}");
         let Some(v) = m.get(key) else {
             return Facets::new();
         };
-        let Some(facets) = self.object(v, &path) else {
+        let Value::Object(facets) = v else {
+            self.object(v, &format!("{path}.{key}"));
             return Facets::new();
         };
         for (name, facet) in facets {
-            let fp = format!("{path}.{name}");
-            let Some(f) = self.object(facet, &fp) else {
+            let fp = || format!("{path}.{key}.{name}");
+            let Value::Object(f) = facet else {
+                self.object(facet, &fp());
                 continue;
             };
-            self.uri(f, "_producer", &fp);
-            self.uri(f, "_schemaURL", &fp);
+            for member in ["_producer", "_schemaURL"] {
+                match f.get(member) {
+                    Some(Value::String(_)) => self.check_uri(f, member, fp),
+                    _ => {
+                        self.string(f, member, &fp(), true);
+                    }
+                }
+            }
             if deletable
                 && let Some(d) = f.get("_deleted")
                 && !d.is_boolean()
             {
                 self.fail(
-                    &format!("{fp}._deleted"),
+                    &format!("{}._deleted", fp()),
                     format!("expected a boolean, got {}", kind(d)),
                 );
             }
