@@ -2,8 +2,9 @@
 //!
 //! - `openlineage_python_client_builds_the_graph`: `mesh up` in-process; the unchanged
 //!   openlineage-python client (tests/clients/lineage_openlineage_python.py, run by `TEST_PYTHON`)
-//!   emits START/RUNNING/COMPLETE over its HTTP transport (gzip, api_key); the read API and
-//!   `mesh lineage show` return the resulting graph.
+//!   emits START/RUNNING/COMPLETE over its HTTP transport (gzip, api_key) and a START over its
+//!   Kafka transport straight to `_mesh.lineage`; the read API and `mesh lineage show` return the
+//!   resulting graph.
 //! - `consumer_groups_are_observed_without_instrumentation`: a consumer group that emits nothing
 //!   shows up as a consumer of the topic it commits on. Needs ListGroups, which the mock cluster
 //!   lacks: runs in the real-broker suite (tansu, `TEST_KAFKA_BOOTSTRAP`).
@@ -105,9 +106,11 @@ async fn openlineage_python_client_builds_the_graph() {
     let url = format!("http://{addr}");
 
     let target = url.clone();
+    let bootstrap = running.kafka.bootstrap_servers.clone().expect("bootstrap");
+    let topic = config.topics.lineage.clone();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(&python)
-            .args([SCRIPT, &target, "ol-token"])
+            .args([SCRIPT, &target, "ol-token", &bootstrap, &topic])
             .env("PYTHONUNBUFFERED", "1")
             .output()
             .expect("run the openlineage-python script")
@@ -143,6 +146,14 @@ async fn openlineage_python_client_builds_the_graph() {
         ),
         (Some("STREAM"), Some("RUNNING"))
     );
+    // What the client's Kafka transport wrote to the lineage topic is in the graph too.
+    let emitter = eventually(
+        "the Kafka-transport event",
+        &format!("{url}/api/v1/namespaces/domain-orders/jobs/orders.kafka-emitter"),
+        |j| j["latestRun"]["state"] == "RUNNING",
+    )
+    .await;
+    assert_eq!(emitter["inputs"][0]["name"], "orders.enriched");
     let (_, enriched) = get(&format!(
         "{url}/api/v1/namespaces/{ns}/datasets/orders.enriched"
     ))
@@ -178,6 +189,7 @@ async fn openlineage_python_client_builds_the_graph() {
             "dataset:kafka://orders-prod:orders.validated",
             "job:domain-orders:orders.enrich",
             "job:domain-orders:orders.gateway",
+            "job:domain-orders:orders.kafka-emitter",
         ]
     );
 
@@ -199,12 +211,13 @@ async fn openlineage_python_client_builds_the_graph() {
          └── job domain-orders/orders.gateway (STREAMING)\n    \
              └── orders.validated  [kafka://orders-prod, domain domain-orders]\n        \
                  └── job domain-orders/orders.enrich (BATCH)\n            \
-                     └── orders.enriched  [kafka://orders-prod, domain domain-orders]"
+                     └── orders.enriched  [kafka://orders-prod, domain domain-orders]\n                \
+                         └── job domain-orders/orders.kafka-emitter (BATCH)"
     );
     let dot = mesh_cli::lineage::show(&show(false, ShowFormat::Dot))
         .await
         .unwrap();
-    assert_eq!(dot.matches(" -> ").count(), 4, "{dot}");
+    assert_eq!(dot.matches(" -> ").count(), 5, "{dot}");
     let mut up = show(true, ShowFormat::Json);
     up.product = "orders.enriched".into();
     let json: Value = serde_json::from_str(&mesh_cli::lineage::show(&up).await.unwrap()).unwrap();

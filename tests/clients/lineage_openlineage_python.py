@@ -1,12 +1,14 @@
 """openlineage-python's HTTP transport against mesh-lineage: the wire-compatibility proof.
 
-Usage: python lineage_openlineage_python.py URL TOKEN
+Usage: python lineage_openlineage_python.py URL TOKEN [BOOTSTRAP TOPIC]
 
 Emits, through the unchanged client (gzip, api_key auth):
   - a BATCH job `orders.enrich` with START, RUNNING and COMPLETE for one run (reads
     orders.validated, writes orders.enriched with a schema and column lineage);
   - a STREAMING job `orders.gateway` with START then RUNNING only (no terminal event), naming
     the Kafka cluster by two brokers in different orders.
+With BOOTSTRAP and TOPIC, also a START for `orders.kafka-emitter` through the client's Kafka
+transport (confluent-kafka), written straight to the lineage topic.
 Prints one line per check; exits non-zero at the first failure (the client raises on non-2xx).
 """
 
@@ -22,7 +24,6 @@ from openlineage.client.transport.http import (
     HttpTransport,
 )
 from openlineage.client.uuid import generate_new_uuid
-from openlineage.client.event_v2 import BaseEvent  # noqa: F401  (import check)
 import datetime
 
 URL, TOKEN = sys.argv[1], sys.argv[2]
@@ -80,6 +81,17 @@ raw = InputDataset(namespace="kafka://broker-2:9092,broker-1:9092", name="orders
 out = OutputDataset(namespace="kafka://broker-2:9092,broker-1:9092", name="orders.validated")
 emit(RunState.START, srun, stream_job, [raw], [out])
 emit(RunState.RUNNING, srun, stream_job, [raw], [out])
+
+if len(sys.argv) > 4:
+    from openlineage.client.transport.kafka import KafkaConfig, KafkaTransport
+
+    kafka = OpenLineageClient(transport=KafkaTransport(KafkaConfig(
+        config={"bootstrap.servers": sys.argv[3]}, topic=sys.argv[4], flush=True)))
+    kjob = Job(namespace="domain-orders", name="orders.kafka-emitter")
+    kafka.emit(RunEvent(eventType=RunState.START, eventTime=now(), run=Run(runId=str(generate_new_uuid())),
+                        job=kjob, producer=PRODUCER, inputs=[InputDataset(namespace="kafka://broker-1:9092",
+                                                                        name="orders.enriched")], outputs=[]))
+    print("emitted START for orders.kafka-emitter over the Kafka transport")
 
 print(f"runs {run.runId} {srun.runId}")
 print("ok")
