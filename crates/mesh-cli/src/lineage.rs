@@ -94,14 +94,19 @@ impl LineageServeArgs {
 }
 
 /// Starts the collector as `mesh up` and `mesh lineage serve` run it: on `kafka`, over the
-/// platform's lineage topic.
+/// platform's lineage topic; `cache_dir` is where its snapshot goes unless `lineage.data_dir`
+/// says otherwise (`mesh up`: `<data_dir>/lineage`).
 pub async fn start(
     config: &MeshConfig,
     kafka: &mesh_kafka::KafkaConfig,
+    cache_dir: Option<std::path::PathBuf>,
     shutdown: &Shutdown,
 ) -> Result<mesh_lineage::RunningLineage, CliError> {
     let mut lineage = config.lineage.clone();
     lineage.topic.clone_from(&config.topics.lineage);
+    if lineage.data_dir.is_none() {
+        lineage.data_dir = cache_dir;
+    }
     Ok(mesh_lineage::start(lineage, kafka, shutdown).await?)
 }
 
@@ -125,7 +130,7 @@ pub async fn serve(
     Provisioner::admin(&config.kafka)?
         .ensure_topics(&[spec])
         .await?;
-    start(config, &config.kafka, shutdown).await
+    start(config, &config.kafka, None, shutdown).await
 }
 
 /// `mesh lineage show`: fetches the product's lineage and renders it.

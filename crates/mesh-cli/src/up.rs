@@ -67,7 +67,8 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
     }
     let registry = mesh_registry::start(registry_config, &shutdown.child()).await?;
     // Services start here as they are built (gateway 8095, freshness 8096, lineage 5000).
-    let lineage = crate::lineage::start(config, &kafka, &shutdown.child()).await?;
+    let lineage_dir = Some(config.data_dir.join("lineage"));
+    let lineage = crate::lineage::start(config, &kafka, lineage_dir, &shutdown.child()).await?;
     let services = vec![("registry", registry.addr), ("lineage", lineage.addr)];
     Ok(Running {
         broker,

@@ -235,6 +235,7 @@ async fn kafka_and_http(datasets: usize, rng: &mut Rng) {
         graph.clone(),
         stats.clone(),
         readiness.component("replay"),
+        None,
         &shutdown,
     )
     .unwrap();

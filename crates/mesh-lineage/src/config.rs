@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use mesh_runtime::config::Secret;
@@ -26,6 +27,12 @@ pub struct LineageConfig {
     /// cluster becomes `kafka://{alias}`.
     pub clusters: BTreeMap<String, Vec<String>>,
     pub observers: ObserversConfig,
+    /// Local cache for fast restarts: a snapshot of the graph and the offsets it reflects.
+    /// `None` = rebuild from the whole topic on every start (`mesh up` uses `<data_dir>/lineage`).
+    pub data_dir: Option<PathBuf>,
+    /// How often the snapshot is rewritten while events arrive (also at catch-up and shutdown).
+    #[serde(with = "humantime_serde")]
+    pub snapshot_interval: Duration,
 }
 
 impl Default for LineageConfig {
@@ -38,6 +45,8 @@ impl Default for LineageConfig {
             cluster_alias: "mesh".into(),
             clusters: BTreeMap::new(),
             observers: ObserversConfig::default(),
+            data_dir: None,
+            snapshot_interval: Duration::from_secs(60),
         }
     }
 }

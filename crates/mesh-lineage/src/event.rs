@@ -20,7 +20,7 @@ pub struct Violation {
 }
 
 /// `eventType` of a RunEvent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum EventType {
     Start,

@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::event::{Dataset, Event, EventType, Facets, Job, Run};
@@ -30,7 +31,7 @@ pub enum Direction {
 }
 
 /// When an edge or node was first and last seen (event time, epoch ms).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seen {
     pub first: i64,
     pub last: i64,
@@ -48,7 +49,7 @@ impl Seen {
 }
 
 /// One input column of an output column (`columnLineage` facet).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ColumnInput {
     pub namespace: String,
     pub name: String,
@@ -56,7 +57,7 @@ pub struct ColumnInput {
     pub transformations: Value,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DatasetNode {
     pub namespace: String,
     pub name: String,
@@ -69,7 +70,7 @@ pub struct DatasetNode {
     pub column_lineage: BTreeMap<String, Vec<ColumnInput>>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct JobNode {
     pub namespace: String,
     pub name: String,
@@ -92,7 +93,7 @@ impl JobNode {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct RunNode {
     pub id: String,
     pub job: u32,
@@ -125,6 +126,10 @@ impl Graph {
             namespaces,
             ..Self::default()
         }
+    }
+
+    pub fn namespaces(&self) -> &Namespaces {
+        &self.namespaces
     }
 
     pub fn edge_count(&self) -> usize {
@@ -394,6 +399,82 @@ impl Graph {
             }
         }
         order
+    }
+}
+
+/// The graph's content without its indexes, as the snapshot stores it (borrowed when written).
+#[derive(Debug, Serialize)]
+pub struct StateRef<'a> {
+    pub datasets: &'a [DatasetNode],
+    pub jobs: &'a [JobNode],
+    pub runs: &'a [RunNode],
+    pub edges: Vec<(u32, u32, bool, Seen)>,
+}
+
+/// [`StateRef`], read back.
+#[derive(Debug, Deserialize)]
+pub struct State {
+    pub datasets: Vec<DatasetNode>,
+    pub jobs: Vec<JobNode>,
+    pub runs: Vec<RunNode>,
+    pub edges: Vec<(u32, u32, bool, Seen)>,
+}
+
+impl Graph {
+    pub fn state(&self) -> StateRef<'_> {
+        StateRef {
+            datasets: &self.datasets,
+            jobs: &self.jobs,
+            runs: &self.runs,
+            edges: self
+                .edges
+                .iter()
+                .map(|(k, v)| (k.0, k.1, k.2, *v))
+                .collect(),
+        }
+    }
+
+    /// Rebuilds a graph (and its indexes) from a stored state; `None` if the state is
+    /// inconsistent (an index out of range), so a damaged snapshot is never served.
+    pub fn from_state(namespaces: Namespaces, state: State) -> Option<Self> {
+        let (nd, nj, nr) = (state.datasets.len(), state.jobs.len(), state.runs.len());
+        let ok_d = |i: &u32| (*i as usize) < nd;
+        let ok_j = |i: &u32| (*i as usize) < nj;
+        let consistent = state
+            .datasets
+            .iter()
+            .all(|d| d.producers.iter().all(ok_j) && d.consumers.iter().all(ok_j))
+            && state.jobs.iter().all(|j| {
+                j.inputs.iter().all(ok_d)
+                    && j.outputs.iter().all(ok_d)
+                    && j.runs.iter().all(|r| (*r as usize) < nr)
+            })
+            && state.runs.iter().all(|r| ok_j(&r.job))
+            && state.edges.iter().all(|e| ok_j(&e.0) && ok_d(&e.1));
+        if !consistent {
+            return None;
+        }
+        let mut g = Graph::new(namespaces);
+        for (i, d) in state.datasets.iter().enumerate() {
+            g.dataset_ids
+                .insert((d.namespace.clone(), d.name.clone()), i as u32);
+        }
+        for (i, j) in state.jobs.iter().enumerate() {
+            g.job_ids
+                .insert((j.namespace.clone(), j.name.clone()), i as u32);
+        }
+        for (i, r) in state.runs.iter().enumerate() {
+            g.run_ids.insert(r.id.clone(), i as u32);
+        }
+        g.edges = state
+            .edges
+            .into_iter()
+            .map(|(j, d, out, seen)| ((j, d, out), seen))
+            .collect();
+        g.datasets = state.datasets;
+        g.jobs = state.jobs;
+        g.runs = state.runs;
+        Some(g)
     }
 }
 

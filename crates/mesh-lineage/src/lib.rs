@@ -4,7 +4,8 @@
 //! - [`identity`]: Kafka namespaces normalised to cluster aliases.
 //! - [`graph`]: the in-memory graph (adjacency precomputed, edges first/last seen, runs,
 //!   STREAMING jobs, column lineage) and its walks (pure).
-//! - [`log`]: `_mesh.lineage` — appended to by ingest and observers, replayed by every instance.
+//! - [`log`]: `_mesh.lineage` — appended to by ingest and observers, replayed by every instance;
+//!   [`snapshot`]: the local cache that makes restarts resume instead of replaying everything.
 //! - [`ingest`]: HTTP ingest (single, batch, gzip, bearer, 413); [`api`]: the routes, Marquez
 //!   read API; [`products`]: mesh's product views; [`views`]: Marquez response shapes.
 //! - [`observer`]: observed lineage (consumer groups via the Admin API; pluggable).
@@ -21,6 +22,7 @@ pub mod log;
 pub mod metrics;
 pub mod observer;
 pub mod products;
+pub mod snapshot;
 pub mod time;
 pub mod views;
 
@@ -41,15 +43,23 @@ pub struct RunningLineage {
     /// The bound address (the real port when `listen` asked for port 0).
     pub addr: SocketAddr,
     task: tokio::task::JoinHandle<Result<(), mesh_runtime::RuntimeError>>,
+    replay: std::thread::JoinHandle<()>,
 }
 
 impl RunningLineage {
-    /// Waits for the server to stop (after shutdown was cancelled).
+    /// Waits for the server and the replay (with its last snapshot) to stop, after shutdown
+    /// was cancelled.
     pub async fn join(self) -> Result<(), LineageError> {
-        match self.task.await {
+        let served = match self.task.await {
             Ok(r) => r.map_err(LineageError::from),
             Err(e) => Err(LineageError::Internal(format!("lineage server task: {e}"))),
-        }
+        };
+        let replay = self.replay;
+        tokio::task::spawn_blocking(move || replay.join())
+            .await
+            .map_err(|e| LineageError::Internal(e.to_string()))?
+            .map_err(|_| LineageError::Internal("lineage replay thread panicked".into()))?;
+        served
     }
 }
 
@@ -78,8 +88,13 @@ pub async fn start(
         &clusters,
     ))));
     let stats = Arc::new(log::LogStats::default());
+    let cache = config.data_dir.as_ref().map(|dir| snapshot::Cache {
+        dir: dir.clone(),
+        clusters: serde_json::to_string(&clusters).unwrap_or_default(),
+        interval: config.snapshot_interval,
+    });
     let appender = log::Appender::new(kafka, &config.topic)?;
-    {
+    let replay = {
         let (kafka, topic, graph, stats) = (
             kafka.clone(),
             config.topic.clone(),
@@ -89,11 +104,11 @@ pub async fn start(
         let shutdown2 = shutdown.clone();
         // Metadata and watermark calls block: off the runtime.
         tokio::task::spawn_blocking(move || {
-            log::spawn_replay(&kafka, &topic, graph, stats, caught_up, &shutdown2)
+            log::spawn_replay(&kafka, &topic, graph, stats, caught_up, cache, &shutdown2)
         })
         .await
-        .map_err(|e| LineageError::Internal(e.to_string()))??;
-    }
+        .map_err(|e| LineageError::Internal(e.to_string()))??
+    };
     if config.observers.consumer_groups {
         let obs = observer::ConsumerGroups::new(kafka, &config.observers, &config.cluster_alias)?
             .skip_topic(&config.topic);
@@ -115,7 +130,7 @@ pub async fn start(
         "lineage-http",
         server.serve(api::router(state), readiness, prometheus, shutdown.clone()),
     );
-    Ok(RunningLineage { addr, task })
+    Ok(RunningLineage { addr, task, replay })
 }
 
 /// Polls `observer` every `interval` and appends what it sees to the lineage topic.

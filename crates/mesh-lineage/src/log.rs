@@ -19,6 +19,7 @@ use crate::LineageError;
 use crate::event::{self, Event};
 use crate::graph::Graph;
 use crate::metrics;
+use crate::snapshot::{self, Cache};
 
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Records applied under one write lock: readers wait at most one batch.
@@ -103,14 +104,16 @@ impl Appender {
     }
 }
 
-/// Replays the whole topic into `graph` on its own OS thread until `shutdown`; sets `ready`
-/// once the high watermarks seen at start are reached.
+/// Replays the whole topic into `graph` on its own OS threads until `shutdown`; sets `ready`
+/// once the high watermarks seen at start are reached. With a `cache`, starts from its snapshot
+/// (if it matches) and keeps writing snapshots every `cache.interval` and at shutdown.
 pub fn spawn_replay(
     kafka: &KafkaConfig,
     topic: &str,
     graph: Arc<RwLock<Graph>>,
     stats: Arc<LogStats>,
     ready: ReadyFlag,
+    cache: Option<Cache>,
     shutdown: &Shutdown,
 ) -> Result<std::thread::JoinHandle<()>, LineageError> {
     let consumer: BaseConsumer = kafka
@@ -139,14 +142,35 @@ pub fn spawn_replay(
             "topic {topic} does not exist (mesh up creates it)"
         )));
     }
+    let namespaces = graph
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .namespaces()
+        .clone();
+    let resumed = cache
+        .as_ref()
+        .and_then(|c| snapshot::load(c, topic, partitions.len(), &namespaces));
+    let mut next = vec![0i64; partitions.len()];
+    if let Some((g, offsets)) = resumed {
+        tracing::info!(%topic, datasets = g.datasets.len(), jobs = g.jobs.len(),
+            "lineage graph loaded from snapshot; replaying the rest");
+        *graph
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = g;
+        next = offsets;
+    }
     let mut tpl = TopicPartitionList::new();
     let mut ends = Vec::new();
-    for &p in &partitions {
+    for (i, &p) in partitions.iter().enumerate() {
         let (_, high) = consumer
             .fetch_watermarks(topic, p, CLIENT_TIMEOUT)
             .map_err(|e| LineageError::Internal(format!("watermarks of {topic}/{p}: {e}")))?;
         ends.push(high);
-        tpl.add_partition_offset(topic, p, Offset::Beginning)
+        let start = match next.get(i) {
+            Some(o) if *o > 0 => Offset::Offset(*o),
+            _ => Offset::Beginning,
+        };
+        tpl.add_partition_offset(topic, p, start)
             .map_err(|e| LineageError::Internal(e.to_string()))?;
     }
     consumer
@@ -156,15 +180,44 @@ pub fn spawn_replay(
     let topic = topic.to_owned();
     // Two stages on two threads, so parsing (consumer side) and applying (graph writer) overlap:
     // the consumer thread polls and validates, the apply thread holds the write lock per batch.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<Event>, bool)>(4);
+    // Each batch carries the offsets it reaches, so a snapshot taken after applying it is
+    // consistent with them.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(Vec<Event>, bool, Vec<i64>)>(4);
     let apply_stats = stats.clone();
-    std::thread::Builder::new()
+    let snapshot_topic = topic.clone();
+    let apply_thread = std::thread::Builder::new()
         .name("lineage-apply".into())
         .spawn(move || {
             let mut was_ready = false;
-            for (mut batch, caught_up) in rx {
+            let mut dirty = false;
+            let mut offsets = Vec::new();
+            let mut last_snapshot = std::time::Instant::now();
+            let save = |offsets: &[i64]| {
+                if let Some(c) = &cache {
+                    let t = std::time::Instant::now();
+                    match snapshot::write(c, &snapshot_topic, offsets, &graph) {
+                        Ok(bytes) => {
+                            tracing::debug!(bytes, took = ?t.elapsed(), "lineage snapshot written")
+                        }
+                        Err(e) => tracing::warn!(error = %e, "cannot write lineage snapshot"),
+                    }
+                }
+            };
+            for (mut batch, caught_up, reached) in rx {
+                offsets = reached;
                 if !batch.is_empty() {
+                    dirty = true;
                     apply(&graph, &apply_stats, &mut batch);
+                }
+                // At catch-up (so the next start skips this replay) and then periodically.
+                let due = (caught_up && !was_ready)
+                    || cache
+                        .as_ref()
+                        .is_some_and(|c| last_snapshot.elapsed() >= c.interval);
+                if dirty && due {
+                    save(&offsets);
+                    dirty = false;
+                    last_snapshot = std::time::Instant::now();
                 }
                 if caught_up && !was_ready {
                     was_ready = true;
@@ -175,17 +228,18 @@ pub fn spawn_replay(
                     );
                 }
             }
+            // Shutdown: keep what was applied for the next start.
+            if dirty {
+                save(&offsets);
+            }
         })
         .map_err(|e| LineageError::Internal(format!("spawn apply thread: {e}")))?;
     std::thread::Builder::new()
         .name("lineage-replay".into())
         .spawn(move || {
-            let mut next = vec![0i64; ends.len()];
-            let mut caught_up = ends.iter().all(|h| *h == 0);
-            if caught_up && tx.send((Vec::new(), true)).is_err() {
-                return;
-            }
-            while !token.is_cancelled() {
+            let mut caught_up = next.iter().zip(&ends).all(|(n, h)| n >= h);
+            let mut open = !caught_up || tx.send((Vec::new(), true, next.clone())).is_ok();
+            while open && !token.is_cancelled() {
                 let mut payloads: Vec<Option<Vec<u8>>> = Vec::with_capacity(APPLY_BATCH);
                 let mut msg = consumer.poll(Duration::from_millis(100));
                 while let Some(m) = msg {
@@ -213,11 +267,16 @@ pub fn spawn_replay(
                 let batch = parse_all(&payloads, &stats);
                 let now_caught_up = !caught_up && next.iter().zip(&ends).all(|(n, h)| n >= h);
                 caught_up |= now_caught_up;
-                if (!batch.is_empty() || now_caught_up) && tx.send((batch, now_caught_up)).is_err()
+                if (!batch.is_empty() || now_caught_up)
+                    && tx.send((batch, now_caught_up, next.clone())).is_err()
                 {
-                    return;
+                    open = false;
                 }
             }
+            // The apply thread finishes the queued batches and writes the last snapshot; the
+            // replay counts as stopped only then.
+            drop(tx);
+            let _ = apply_thread.join();
         })
         .map_err(|e| LineageError::Internal(format!("spawn replay thread: {e}")))
 }

@@ -18,11 +18,21 @@ struct Collector {
 }
 
 async fn collector(cluster: &TestCluster, topic: &str, tokens: &[&str]) -> Collector {
+    collector_with_cache(cluster, topic, tokens, None).await
+}
+
+async fn collector_with_cache(
+    cluster: &TestCluster,
+    topic: &str,
+    tokens: &[&str],
+    data_dir: Option<&std::path::Path>,
+) -> Collector {
     let config = LineageConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         topic: topic.to_owned(),
         max_request_bytes: 64 * 1024,
         ingest_tokens: tokens.iter().map(|t| Secret::new(*t)).collect(),
+        data_dir: data_dir.map(std::path::Path::to_path_buf),
         ..LineageConfig::default()
     };
     let mut config = config;
@@ -328,4 +338,81 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_resumes_from_the_snapshot_and_a_bad_snapshot_means_full_replay() {
+    let cluster = TestCluster::start();
+    let topic = cluster.unique_topic("lineage-restart", 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = collector_with_cache(&cluster, &topic, &[], Some(dir.path())).await;
+    let batch: Vec<Value> = (0..20)
+        .map(|i| {
+            let run = format!("0190c6d2-7a1b-7c3d-8e4f-{i:012x}");
+            event(
+                &run,
+                "RUNNING",
+                &format!("job{i}"),
+                &[&format!("in{i}")],
+                &[&format!("out{i}")],
+            )
+        })
+        .collect();
+    let r = reqwest::Client::new()
+        .post(format!("{}/api/v1/lineage/batch", a.url))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    eventually("20 events applied", async || {
+        let (_, s) = get(&format!("{}/api/v1/mesh/stats", a.url)).await;
+        (s["eventsApplied"] == 20).then_some(())
+    })
+    .await;
+    a.stop().await; // the last snapshot is written before stop returns
+    assert!(dir.path().join("lineage-snapshot.json").is_file());
+
+    // While it is down, one more event arrives on the topic.
+    let late = event(R1, "RUNNING", "late", &["out3"], &["late-out"]);
+    cluster
+        .produce(
+            &topic,
+            vec![(
+                Some(b"run:orders/late".to_vec()),
+                serde_json::to_vec(&late).unwrap(),
+            )],
+        )
+        .await;
+
+    // Restart: the snapshot brings the 20, only the new event is replayed.
+    let b = collector_with_cache(&cluster, &topic, &[], Some(dir.path())).await;
+    let s = eventually("restarted and caught up", async || {
+        let (_, s) = get(&format!("{}/api/v1/mesh/stats", b.url)).await;
+        (s["jobs"] == 21).then_some(s)
+    })
+    .await;
+    assert_eq!(s["eventsApplied"], 1, "only the tail is replayed: {s}");
+    assert_eq!(s["datasets"], 41);
+    let (_, job) = get(&format!("{}/api/v1/namespaces/orders/jobs/job3", b.url)).await;
+    assert_eq!(
+        job["latestRun"]["events"], 1,
+        "runs survive the snapshot: {job}"
+    );
+    b.stop().await;
+
+    // A damaged snapshot is ignored: everything is replayed from the topic.
+    std::fs::write(
+        dir.path().join("lineage-snapshot.json"),
+        b"{\"format\": 1, \"trunc",
+    )
+    .unwrap();
+    let c = collector_with_cache(&cluster, &topic, &[], Some(dir.path())).await;
+    let s = eventually("full replay", async || {
+        let (_, s) = get(&format!("{}/api/v1/mesh/stats", c.url)).await;
+        (s["jobs"] == 21).then_some(s)
+    })
+    .await;
+    assert_eq!(s["eventsApplied"], 21, "{s}");
+    c.stop().await;
 }
