@@ -229,13 +229,19 @@ async fn kafka_and_http(datasets: usize, rng: &mut Rng) {
     let shutdown = Shutdown::new();
     let t = Instant::now();
     let kafka = cluster.kafka_config();
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cache = mesh_lineage::snapshot::Cache {
+        dir: cache_dir.path().to_path_buf(),
+        clusters: "bench".into(),
+        interval: Duration::from_secs(3600),
+    };
     let handle = mesh_lineage::log::spawn_replay(
         &kafka,
         &topic,
         graph.clone(),
         stats.clone(),
         readiness.component("replay"),
-        None,
+        Some(cache.clone()),
         &shutdown,
     )
     .unwrap();
@@ -256,6 +262,46 @@ async fn kafka_and_http(datasets: usize, rng: &mut Rng) {
         n as f64 / (el - started).as_secs_f64(),
         started.as_secs_f64(),
         readiness.is_ready()
+    );
+    // The replay wrote a snapshot at catch-up; stopping waits for it.
+    let t = Instant::now();
+    shutdown.cancel();
+    let _ = handle.join();
+    let size = std::fs::metadata(cache.path())
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "snapshot: {} MiB written at catch-up (stop waited {:.2} s)",
+        size / (1024 * 1024),
+        t.elapsed().as_secs_f64()
+    );
+    // Restart from the snapshot: time to ready with the same graph.
+    let graph = Arc::new(RwLock::new(Graph::new(Namespaces::default())));
+    let readiness = mesh_runtime::Readiness::new("bench-restart");
+    let shutdown = Shutdown::new();
+    let t = Instant::now();
+    let handle = mesh_lineage::log::spawn_replay(
+        &kafka,
+        &topic,
+        graph.clone(),
+        Arc::new(mesh_lineage::log::LogStats::default()),
+        readiness.component("replay"),
+        Some(cache),
+        &shutdown,
+    )
+    .unwrap();
+    while !readiness.is_ready() {
+        assert!(t.elapsed() < Duration::from_secs(300), "restart stalled");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let el = t.elapsed();
+    let (d, j) = {
+        let g = graph.read().unwrap();
+        (g.datasets.len(), g.jobs.len())
+    };
+    println!(
+        "restart from snapshot: ready in {:.2} s with {d} datasets and {j} jobs (vs the full replay above)",
+        el.as_secs_f64()
     );
     shutdown.cancel();
     let _ = handle.join();

@@ -209,8 +209,18 @@ pub fn spawn_replay(
                     dirty = true;
                     apply(&graph, &apply_stats, &mut batch);
                 }
-                // At catch-up (so the next start skips this replay) and then periodically.
-                let due = (caught_up && !was_ready)
+                // Ready first, then the catch-up snapshot (so the next start skips this
+                // replay), then one per interval.
+                let first_catch_up = caught_up && !was_ready;
+                if first_catch_up {
+                    was_ready = true;
+                    ready.set(true);
+                    tracing::info!(
+                        events = apply_stats.applied.load(Ordering::Relaxed),
+                        "lineage graph caught up"
+                    );
+                }
+                let due = first_catch_up
                     || cache
                         .as_ref()
                         .is_some_and(|c| last_snapshot.elapsed() >= c.interval);
@@ -218,14 +228,6 @@ pub fn spawn_replay(
                     save(&offsets);
                     dirty = false;
                     last_snapshot = std::time::Instant::now();
-                }
-                if caught_up && !was_ready {
-                    was_ready = true;
-                    ready.set(true);
-                    tracing::info!(
-                        events = apply_stats.applied.load(Ordering::Relaxed),
-                        "lineage graph caught up"
-                    );
                 }
             }
             // Shutdown: keep what was applied for the next start.
