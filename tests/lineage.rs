@@ -167,6 +167,17 @@ async fn openlineage_python_client_builds_the_graph() {
         enriched["facets"]["schema"]["_producer"].is_string(),
         "facets kept as sent"
     );
+    let (status, columns) = get(&format!(
+        "{url}/api/v1/column-lineage?nodeId={}&depth=3",
+        encode("datasetField:kafka://orders-prod:orders.enriched:total")
+    ))
+    .await;
+    assert_eq!(status, 200, "{columns}");
+    assert_eq!(
+        columns["graph"][0]["inEdges"][0]["origin"],
+        "datasetField:kafka://orders-prod:orders.validated:price",
+        "{columns}"
+    );
 
     // Marquez's lineage from the raw topic: both jobs, all three datasets, one namespace.
     let (_, lineage) = get(&format!(
