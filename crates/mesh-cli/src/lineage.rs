@@ -290,6 +290,41 @@ mod tests {
         );
     }
 
+    fn parse(args: &[&str]) -> Result<LineageArgs, clap::Error> {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["mesh", "lineage"].iter().chain(args))?;
+        match cli.command {
+            crate::cli::Command::Lineage(l) => Ok(l),
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lineage_serves_by_default_and_show_takes_its_flags() {
+        let l = parse(&["--listen", "127.0.0.1:0"]).unwrap();
+        assert_eq!(
+            l.serve_args().and_then(|s| s.listen).map(|a| a.port()),
+            Some(0)
+        );
+        let l = parse(&[
+            "show",
+            "orders",
+            "--upstream",
+            "--depth",
+            "2",
+            "--format",
+            "dot",
+        ])
+        .unwrap();
+        let Some(LineageCommand::Show(s)) = l.command else {
+            panic!("{l:?}")
+        };
+        assert!(s.upstream && s.depth == 2 && s.format == ShowFormat::Dot);
+        assert_eq!(s.lineage_url, "http://127.0.0.1:5000");
+        assert!(parse(&["show", "orders", "--upstream", "--downstream"]).is_err());
+        assert!(parse(&["show"]).is_err(), "a product is required");
+    }
+
     #[test]
     fn dot_has_every_node_and_edge() {
         let dot = render_dot(&body());
