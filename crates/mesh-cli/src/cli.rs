@@ -38,6 +38,9 @@ pub enum Command {
     /// Run the schema registry alone (Confluent Schema Registry REST API, default port 8081),
     /// or export/import its on-disk store as `_schemas` records.
     Registry(RegistryArgs),
+    /// Run the lineage collector alone (OpenLineage ingest, Marquez-compatible read API, default
+    /// port 5000), or show a product's lineage from a running one.
+    Lineage(crate::lineage::LineageArgs),
     /// Print mesh's version and the librdkafka it was built with.
     Version,
     /// Work with configuration files.
@@ -62,6 +65,10 @@ pub struct UpArgs {
     /// Address of the schema registry (default 127.0.0.1:8081; port 0 = any free).
     #[arg(long, value_name = "HOST:PORT")]
     pub registry_listen: Option<SocketAddr>,
+
+    /// Address of the lineage collector (default 127.0.0.1:5000; port 0 = any free).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub lineage_listen: Option<SocketAddr>,
 }
 
 /// `mesh registry [serve] [--listen ..] [--data-dir ..]`, `mesh registry export|import ..`.
@@ -170,6 +177,9 @@ impl UpArgs {
         }
         if let Some(l) = self.registry_listen {
             config.registry.listen = l;
+        }
+        if let Some(l) = self.lineage_listen {
+            config.lineage.listen = l;
         }
     }
 }

@@ -10,6 +10,11 @@ pub enum CliError {
     Kafka(#[from] mesh_kafka::KafkaError),
     #[error("schema registry: {0}")]
     Registry(#[from] mesh_registry::RegistryError),
+    #[error("lineage collector: {0}")]
+    Lineage(#[from] mesh_lineage::LineageError),
+    /// A command cannot run as given (the message says why and what to do).
+    #[error("{0}")]
+    Usage(String),
     #[error("data directory {path}: {source}")]
     DataDir {
         path: PathBuf,

@@ -4,11 +4,13 @@
 //! - [`up`]: `mesh up` — the embedded broker (when no Kafka is configured), the platform topics,
 //!   and every service, in one process.
 //! - [`cli`]: the command line.
+//! - [`lineage`]: `mesh lineage [serve]` and `mesh lineage show`.
 //!
 //! `main.rs` stays thin: parse, load config, init telemetry, dispatch, wait for a signal, drain.
 
 pub mod cli;
 pub mod config;
+pub mod lineage;
 pub mod up;
 
 mod error;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mesh_cli::cli::{Cli, Command, ConfigCommand, RegistryCommand, ServeArgs};
 use mesh_cli::config::MeshConfig;
+use mesh_cli::lineage::{self, LineageCommand, LineageServeArgs};
 use mesh_cli::{CliError, up};
 use mesh_registry::export::{self, StoreLock, TransferError};
 use mesh_runtime::shutdown::{Drained, Signals};
@@ -79,6 +80,14 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 Ok(msg)
             }),
         },
+        Command::Lineage(args) => match &args.command {
+            Some(LineageCommand::Show(show)) => {
+                println!("{}", lineage::show(show).await?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Some(LineageCommand::Serve(serve)) => serve_lineage(&cli, serve).await,
+            None => serve_lineage(&cli, &args.serve).await,
+        },
         Command::Up(args) => {
             let config = service_config(&cli, |c| args.apply(c))?;
             let root = Shutdown::new();
@@ -134,6 +143,22 @@ async fn serve_registry(cli: &Cli, args: &ServeArgs) -> Result<ExitCode, CliErro
     wait_and_drain(signals, &root, &config).await;
     drop(registry);
     drop(store_lock);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mesh lineage [serve]`: the collector until a signal.
+#[allow(clippy::print_stdout)]
+async fn serve_lineage(cli: &Cli, args: &LineageServeArgs) -> Result<ExitCode, CliError> {
+    let config = service_config(cli, |c| args.apply(c))?;
+    let root = Shutdown::new();
+    let signals = install_signals()?;
+    let running = lineage::serve(&config, &root).await?;
+    println!(
+        "mesh lineage listening on http://{} (topic {})",
+        running.addr, config.topics.lineage
+    );
+    wait_and_drain(signals, &root, &config).await;
+    drop(running);
     Ok(ExitCode::SUCCESS)
 }
 

@@ -38,6 +38,7 @@ pub struct Running {
     pub services: Vec<(&'static str, std::net::SocketAddr)>,
     pub data_dir: PathBuf,
     _registry: RunningRegistry,
+    _lineage: mesh_lineage::RunningLineage,
     _lock: File,
 }
 
@@ -66,7 +67,9 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
     }
     let registry = mesh_registry::start(registry_config, &shutdown.child()).await?;
     // Services start here as they are built (gateway 8095, freshness 8096, lineage 5000).
-    let services = vec![("registry", registry.addr)];
+    let lineage_dir = Some(config.data_dir.join("lineage"));
+    let lineage = crate::lineage::start(config, &kafka, lineage_dir, &shutdown.child()).await?;
+    let services = vec![("registry", registry.addr), ("lineage", lineage.addr)];
     Ok(Running {
         broker,
         kafka,
@@ -74,6 +77,7 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
         services,
         data_dir: config.data_dir.clone(),
         _registry: registry,
+        _lineage: lineage,
         _lock: lock,
     })
 }
