@@ -110,9 +110,15 @@ pub struct State {
 }
 
 impl State {
-    /// Applies one record; records that would corrupt the state are ignored with a warning, as
-    /// a Confluent follower does (`validateUpdate`).
-    pub fn apply(&mut self, record: &Record) {
+    /// Applies one record and says whether it took effect. A SCHEMA record that conflicts with
+    /// an earlier one is ignored with a warning, as a Confluent follower does (`validateUpdate`),
+    /// and `false` is returned; every instance replaying the same log ignores the same records,
+    /// which is what makes the first claim in log order win (docs/registry-kafka-store.md):
+    /// - its id already names different content;
+    /// - outside IMPORT mode: its (subject, version) holds another id (a soft delete re-writes
+    ///   the same id; a re-registration after a tombstone finds the version gone), or its new
+    ///   id is for content that already has an id.
+    pub fn apply(&mut self, record: &Record) -> bool {
         match record {
             Record::Schema {
                 subject,
@@ -120,6 +126,20 @@ impl State {
                 value: Some(v),
             } => {
                 let stored = StoredSchema::from_value(v);
+                let import = self.mode_of(subject) == Mode::Import;
+                if !import
+                    && let Some(held) = self.value(subject, *version)
+                    && held.id != v.id
+                {
+                    tracing::warn!(
+                        id = v.id,
+                        held = held.id,
+                        subject,
+                        version,
+                        "ignoring record claiming a version that holds another id"
+                    );
+                    return false;
+                }
                 if let Some(existing) = self.schemas.get(&v.id) {
                     if existing.identity() != stored.identity() {
                         tracing::warn!(
@@ -127,10 +147,21 @@ impl State {
                             subject,
                             "ignoring record reusing an id for another schema"
                         );
-                        return;
+                        return false;
                     }
                 } else {
                     let identity = stored.identity();
+                    if let Some(id) = self.find_id(&identity)
+                        && !import
+                    {
+                        tracing::warn!(
+                            id = v.id,
+                            existing = id,
+                            subject,
+                            "ignoring record giving a second id to a schema"
+                        );
+                        return false;
+                    }
                     if self.find_id(&identity).is_none() {
                         let d = digest(&identity);
                         match self.identities.entry(d) {
@@ -201,6 +232,16 @@ impl State {
             }
             Record::Noop => {}
         }
+        true
+    }
+
+    /// The mode in effect for `subject` (subject mode, else global, else READWRITE).
+    pub fn mode_of(&self, subject: &str) -> Mode {
+        self.modes
+            .get(subject)
+            .copied()
+            .or(self.global_mode)
+            .unwrap_or(Mode::Readwrite)
     }
 
     /// Adds a version to the usage and reference indexes.
@@ -363,8 +404,39 @@ mod tests {
         assert!(!s.subjects.contains_key("a"));
         assert!(s.schemas.contains_key(&2));
         // An id reused for different content is ignored.
-        s.apply(&schema("c", 1, 2, "\"string\""));
+        assert!(!s.apply(&schema("c", 1, 2, "\"string\"")));
         assert!(!s.subjects.contains_key("c"));
+    }
+
+    /// The claim rules: the first record in log order that claims a (subject, version) or an
+    /// id wins; legitimate re-writes of a key are not conflicts.
+    #[test]
+    fn first_claim_wins_and_updates_are_not_conflicts() {
+        let mut s = State::default();
+        assert!(s.apply(&schema("a", 1, 1, "\"int\"")));
+        // Another instance claimed a/1 with another schema and the next id: loses.
+        assert!(!s.apply(&schema("a", 1, 2, "\"long\"")));
+        // The same claim again (concurrent registration of the same schema): no conflict.
+        assert!(s.apply(&schema("a", 1, 1, "\"int\"")));
+        // A second id for content that has one: loses.
+        assert!(!s.apply(&schema("b", 1, 2, "\"int\"")));
+        assert!(s.apply(&schema("b", 1, 1, "\"int\"")));
+        // Soft delete re-writes the key with the same id.
+        let mut soft = schema("a", 1, 1, "\"int\"");
+        if let Record::Schema { value: Some(v), .. } = &mut soft {
+            v.deleted = true;
+        }
+        assert!(s.apply(&soft));
+        assert!(s.versions("a", false).is_empty());
+        // After a tombstone the version may be claimed again, with new content and id.
+        assert!(s.apply(&Record::Schema {
+            subject: "a".into(),
+            version: 1,
+            value: None,
+        }));
+        assert!(s.apply(&schema("a", 1, 2, "\"long\"")));
+        assert_eq!(s.versions("a", false)[0].id, 2);
+        assert_eq!(s.max_id, 2);
     }
 
     /// The usage and reference indexes follow every kind of change, so they answer what a
@@ -409,6 +481,13 @@ mod tests {
                 version: 1,
             },
             // A version rewritten (IMPORT) with another id moves its usage.
+            Record::Mode {
+                subject: Some("b".into()),
+                value: Some(crate::model::ModeValue {
+                    subject: Some("b".into()),
+                    mode: Mode::Import,
+                }),
+            },
             schema("b", 1, 2, "\"long\""),
             Record::Schema {
                 subject: "d".into(),
@@ -422,6 +501,7 @@ mod tests {
             vec![],
             vec![3],
             vec![3, 4],
+            vec![4],
             vec![4],
             vec![4],
             vec![],
