@@ -118,6 +118,10 @@ impl State {
     /// - outside IMPORT mode: its (subject, version) holds another id (a soft delete re-writes
     ///   the same id; a re-registration after a tombstone finds the version gone), or its new
     ///   id is for content that already has an id.
+    ///
+    /// Outside IMPORT mode a soft-deleted version is never made live again by a re-write of its
+    /// key (nothing in Confluent's API does that): a claim repair racing a soft delete
+    /// (docs/registry-kafka-store.md) then cannot undo it.
     pub fn apply(&mut self, record: &Record) -> bool {
         match record {
             Record::Schema {
@@ -139,6 +143,14 @@ impl State {
                         "ignoring record claiming a version that holds another id"
                     );
                     return false;
+                }
+                if !import
+                    && !v.deleted
+                    && self
+                        .value(subject, *version)
+                        .is_some_and(|held| held.deleted)
+                {
+                    return true;
                 }
                 if let Some(existing) = self.schemas.get(&v.id) {
                     if existing.identity() != stored.identity() {
@@ -275,7 +287,8 @@ impl State {
         }
     }
 
-    fn value(&self, subject: &str, version: i32) -> Option<&SchemaValue> {
+    /// The value of (subject, version), soft-deleted or not.
+    pub fn value(&self, subject: &str, version: i32) -> Option<&SchemaValue> {
         self.subjects.get(subject)?.get(&version)
     }
 
@@ -427,6 +440,9 @@ mod tests {
             v.deleted = true;
         }
         assert!(s.apply(&soft));
+        assert!(s.versions("a", false).is_empty());
+        // A live re-write of a soft-deleted version (a late claim repair) does not undelete it.
+        assert!(s.apply(&schema("a", 1, 1, "\"int\"")));
         assert!(s.versions("a", false).is_empty());
         // After a tombstone the version may be claimed again, with new content and id.
         assert!(s.apply(&Record::Schema {

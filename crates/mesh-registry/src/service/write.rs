@@ -16,6 +16,17 @@ use super::{
 /// How many times a registration is decided again after losing a claim.
 const MAX_CLAIMS: usize = 50;
 
+/// The SCHEMA values `records` write (what a registration claims).
+fn claims_of(records: &[Record]) -> Vec<SchemaValue> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Schema { value: Some(v), .. } => Some(v.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The outcome of deciding a registration.
 #[derive(Debug)]
 enum Decision {
@@ -59,7 +70,7 @@ impl Registry {
         // ends, but a bound keeps a pathological log from spinning a request forever.
         for _ in 0..MAX_CLAIMS {
             let guard = self.write_lock.lock().await;
-            let (queued, result) = loop {
+            let decided = loop {
                 let decision = {
                     let state = self.read();
                     self.decide_register(&state, subject, &req, normalize, force)?
@@ -72,9 +83,13 @@ impl Registry {
                         records,
                         result,
                         keys,
-                    } => break (self.enqueue(records, keys, Some(result.id)), result),
+                    } => {
+                        let claims = claims_of(&records);
+                        break (self.enqueue(records, keys, Some(result.id)), result, claims);
+                    }
                 }
             };
+            let (queued, result, claims) = decided;
             // Later registrations decide while this one waits for its fsync / read-back.
             drop(guard);
             if Self::durable(queued).await? {
@@ -84,8 +99,33 @@ impl Registry {
                 subject,
                 "registration lost a claim to another instance; retrying"
             );
+            self.repair(&claims).await?;
         }
         Err(crate::store::StoreError::Conflict.into())
+    }
+
+    /// After a lost claim: re-writes the winner's value on every key this write claimed that
+    /// now holds another id or schema, so the last record of that key in the log is an applied
+    /// one and compaction (which keeps only the last) keeps the winner, not the loser.
+    async fn repair(&self, claims: &[SchemaValue]) -> Result<(), RegistryError> {
+        let _guard = self.exclusive().await?;
+        let records: Vec<Record> = {
+            let state = self.read();
+            claims
+                .iter()
+                .filter_map(|mine| {
+                    let held = state.value(&mine.subject, mine.version)?;
+                    let same = held.id == mine.id
+                        && StoredSchema::from_value(held) == StoredSchema::from_value(mine);
+                    (!same).then(|| Record::Schema {
+                        subject: mine.subject.clone(),
+                        version: mine.version,
+                        value: Some(held.clone()),
+                    })
+                })
+                .collect()
+        };
+        self.commit(records).await
     }
 
     /// Decides a registration against `state` (the durable writes) without writing.
