@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod registry_store;
 pub mod up;
 
 mod error;
