@@ -14,7 +14,7 @@ use mesh_kafka::KafkaConfig;
 use mesh_kafka::admin::{Provisioner, TopicSpec};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::{KafkaError as RdError, RDKafkaErrorCode};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
@@ -102,9 +102,13 @@ impl KafkaLog {
     /// Appends `records` in order and returns the offset of each; fails within the write
     /// timeout when the broker does not acknowledge (outage, no leader).
     pub async fn append(&self, records: &[Record]) -> Result<Vec<i64>, StoreError> {
+        Self::delivered(self.send(records)?).await
+    }
+
+    /// Queues `records` on the producer, in order (idempotence keeps that order across
+    /// retries, and calls to `send` are ordered among themselves): appends can be pipelined.
+    pub fn send(&self, records: &[Record]) -> Result<Vec<DeliveryFuture>, StoreError> {
         let encoded: Vec<_> = records.iter().map(Record::encode).collect();
-        // Queue everything first (in order; idempotence keeps the order across retries), then
-        // wait for the acknowledgements together.
         let mut pending = Vec::with_capacity(encoded.len());
         for (key, value) in &encoded {
             let mut rec: FutureRecord<'_, [u8], [u8]> =
@@ -118,6 +122,11 @@ impl KafkaLog {
                 .map_err(|(e, _)| kafka_err("produce")(e))?;
             pending.push(fut);
         }
+        Ok(pending)
+    }
+
+    /// The offsets of records queued by [`KafkaLog::send`], once acknowledged (`acks=all`).
+    pub async fn delivered(pending: Vec<DeliveryFuture>) -> Result<Vec<i64>, StoreError> {
         let mut offsets = Vec::with_capacity(pending.len());
         for fut in pending {
             match fut.await {

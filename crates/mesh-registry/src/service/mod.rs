@@ -300,33 +300,51 @@ impl Core {
                     .await
                     .map(|()| vec![true; batch.len()]),
                 Backend::Kafka(tail) => {
+                    // Pipelined: this batch is read back while the next one is produced.
                     let sizes: Vec<usize> = batch.iter().map(|q| q.records.len()).collect();
-                    tail.append(&records, &sizes).await
+                    let sent = tail.send(&records);
+                    let core = Arc::clone(&self);
+                    tokio::spawn(async move {
+                        let Backend::Kafka(tail) = &core.backend else {
+                            return;
+                        };
+                        let outcomes = match sent {
+                            Ok(pending) => tail.confirm(pending, &sizes).await,
+                            Err(e) => Err(e),
+                        };
+                        core.finish(batch, &outcomes);
+                    });
+                    continue;
                 }
             };
-            // Applied first, released second: a decision that still sees a key in flight
-            // waits, one that does not finds its effect in the state.
-            {
-                let mut log = self.log();
-                for q in &batch {
-                    for s in &q.keys.subjects {
-                        release(&mut log.subjects, s);
-                    }
-                    if let Some(i) = &q.keys.identity {
-                        release(&mut log.identities, i);
-                    }
-                    log.in_flight -= 1;
-                }
-            }
-            for (i, q) in batch.into_iter().enumerate() {
-                let outcome = match &outcomes {
-                    Ok(won) => Ok(won[i]),
-                    Err(e) => Err(duplicate(e)),
-                };
-                let _ = q.done.send(outcome);
-            }
-            self.flushed.notify_waiters();
+            self.finish(batch, &outcomes);
         }
+    }
+
+    /// Releases a flushed batch's keys and answers its writers.
+    fn finish(&self, batch: Vec<Queued>, outcomes: &Result<Vec<bool>, StoreError>) {
+        // Applied first, released second: a decision that still sees a key in flight
+        // waits, one that does not finds its effect in the state.
+        {
+            let mut log = self.log();
+            for q in &batch {
+                for s in &q.keys.subjects {
+                    release(&mut log.subjects, s);
+                }
+                if let Some(i) = &q.keys.identity {
+                    release(&mut log.identities, i);
+                }
+                log.in_flight -= 1;
+            }
+        }
+        for (i, q) in batch.into_iter().enumerate() {
+            let outcome = match outcomes {
+                Ok(won) => Ok(won[i]),
+                Err(e) => Err(duplicate(e)),
+            };
+            let _ = q.done.send(outcome);
+        }
+        self.flushed.notify_waiters();
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
+use rdkafka::producer::DeliveryFuture;
 use tokio_util::sync::CancellationToken;
 
 use super::{Backend, Core, Registry};
@@ -45,14 +46,19 @@ impl Tail {
         }
     }
 
-    /// Appends the records of several writes (`sizes` records each, in order) and waits until
-    /// they are applied; per write, whether all its records took effect.
-    pub(super) async fn append(
+    /// Queues the records of several writes on the producer, in order.
+    pub(super) fn send(&self, records: &[Record]) -> Result<Vec<DeliveryFuture>, StoreError> {
+        self.log.send(records)
+    }
+
+    /// Waits until records queued by [`Tail::send`] (`sizes` per write, in order) are
+    /// acknowledged and applied; per write, whether all its records took effect.
+    pub(super) async fn confirm(
         &self,
-        records: &[Record],
+        pending: Vec<DeliveryFuture>,
         sizes: &[usize],
     ) -> Result<Vec<bool>, StoreError> {
-        let offsets = self.log.append(records).await?;
+        let offsets = KafkaLog::delivered(pending).await?;
         if let Some(&last) = offsets.iter().max() {
             self.applied(last).await?;
         }
