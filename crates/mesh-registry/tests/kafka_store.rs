@@ -239,7 +239,10 @@ async fn three_instances_agree_under_concurrent_writes_and_restart() {
     scale_out(3).await;
 }
 
-fn rec(key: &str, value: Option<&str>) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+/// A raw record: key and value bytes (`None` key = none, `None` value = tombstone).
+type Raw = (Option<Vec<u8>>, Option<Vec<u8>>);
+
+fn rec(key: &str, value: Option<&str>) -> Raw {
     (
         Some(key.as_bytes().to_vec()),
         value.map(|v| v.as_bytes().to_vec()),
@@ -248,7 +251,7 @@ fn rec(key: &str, value: Option<&str>) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
 
 /// Records as Confluent and Karapace write them (registry-api.md §3.2), with deletes,
 /// tombstones and records a reader must skip.
-fn foreign_log() -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+fn foreign_log() -> Vec<Raw> {
     let user1 = r#"{\"fields\":[{\"name\":\"id\",\"type\":\"long\"}],\"name\":\"User\",\"type\":\"record\"}"#;
     let user2 = r#"{\"fields\":[{\"name\":\"id\",\"type\":\"long\"},{\"default\":\"\",\"name\":\"n\",\"type\":\"string\"}],\"name\":\"User\",\"type\":\"record\"}"#;
     let sv = |subject: &str, version: i32, id: i32, schema: &str, deleted: bool| {
@@ -386,11 +389,7 @@ async fn takeover_serves_confluent_and_karapace_records_and_writes_confluent_for
 }
 
 /// Produces records with exact key/value bytes (`None` value = tombstone, `None` key = none).
-async fn produce(
-    cluster: &TestCluster,
-    topic: &str,
-    records: Vec<(Option<Vec<u8>>, Option<Vec<u8>>)>,
-) {
+async fn produce(cluster: &TestCluster, topic: &str, records: Vec<Raw>) {
     use rdkafka::producer::{FutureProducer, FutureRecord};
     let producer: FutureProducer = cluster
         .kafka_config()
