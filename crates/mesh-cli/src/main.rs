@@ -90,16 +90,21 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     return Err(e);
                 }
             };
-            // Export/import refuse a store a registry is serving; this is `up`'s (up.rs).
+            // Export/import refuse a store a registry is serving; this is `up`'s (up.rs). On a
+            // real cluster the registry's store is the `_schemas` topic: nothing on disk.
             let registry_dir = match &config.registry.data_dir {
                 Some(d) => d.clone(),
                 None => config.data_dir.join("registry"),
             };
-            let store_lock = match lock_registry_store(&registry_dir) {
-                Ok(l) => l,
-                Err(e) => {
-                    root.drain(config.shutdown_grace).await;
-                    return Err(e);
+            let store_lock = if matches!(running.broker, up::Broker::External { .. }) {
+                None
+            } else {
+                match lock_registry_store(&registry_dir) {
+                    Ok(l) => Some(l),
+                    Err(e) => {
+                        root.drain(config.shutdown_grace).await;
+                        return Err(e);
+                    }
                 }
             };
             println!("{}", running.banner());

@@ -1,6 +1,6 @@
 //! `mesh registry --store kafka` as users run it: two processes on one `_schemas` topic of a real
-//! broker (a tansu process started here) serve each other's writes; without a cluster the
-//! command says what is missing.
+//! broker (a tansu process started here) serve each other's writes; `mesh up` on a real cluster
+//! keeps schemas in that topic; without a cluster the command says what is missing.
 
 mod common;
 
@@ -133,6 +133,45 @@ fn two_registry_processes_share_the_kafka_store() {
     assert_eq!((status, &on_b), (200, &on_a));
     assert_eq!(a.stop("TERM", Duration::from_secs(15)), 0);
     assert_eq!(b.stop("TERM", Duration::from_secs(15)), 0);
+}
+
+#[test]
+fn mesh_up_on_a_real_cluster_keeps_schemas_in_the_topic() {
+    let Some(tansu) = tansu() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(MESH)
+        .args(["up", "--bootstrap-server", &tansu.bootstrap])
+        .args(["--registry-listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn mesh up");
+    let mut banner = Vec::new();
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        let done = line.starts_with("Press Ctrl-C");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let up = Up { child, banner };
+    let addr = up.service("registry");
+    let schema = r#"{"schema":"{\"type\":\"record\",\"name\":\"Kept\",\"fields\":[]}"}"#;
+    let (status, id) = http(&addr, "POST", "/subjects/kept-value/versions", Some(schema));
+    assert_eq!(status, 200, "{id}");
+    assert_eq!(up.stop("TERM", Duration::from_secs(15)), 0);
+    // Nothing on disk: a registry on the topic alone serves it.
+    assert!(!dir.path().join("registry").exists());
+    let (reg, reg_addr, _) = registry(&tansu.bootstrap);
+    let (status, body) = http(&reg_addr, "GET", "/subjects/kept-value/versions/1", None);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains(&id[..id.len() - 1].replace('{', "")),
+        "{body} vs {id}"
+    );
+    assert_eq!(reg.stop("TERM", Duration::from_secs(15)), 0);
 }
 
 #[test]
