@@ -82,13 +82,33 @@ impl KafkaLog {
             .set("enable.auto.commit", "false")
             .create()
             .map_err(kafka_err("create metadata client"))?;
-        Ok(Self {
+        let log = Self {
             topic: topic.to_owned(),
             kafka: kafka.clone(),
             producer,
             meta,
             write_timeout,
-        })
+        };
+        // The provisioner refuses too few partitions; one log order needs exactly one.
+        tokio::task::spawn_blocking(move || log.check_single_partition().map(|()| log))
+            .await
+            .map_err(|e| StoreError::Kafka(format!("metadata task: {e}")))?
+    }
+
+    fn check_single_partition(&self) -> Result<(), StoreError> {
+        let md = self
+            .meta
+            .fetch_metadata(Some(&self.topic), self.write_timeout)
+            .map_err(kafka_err("fetch metadata"))?;
+        let partitions = md.topics().first().map_or(0, |t| t.partitions().len());
+        if partitions != 1 {
+            return Err(StoreError::Kafka(format!(
+                "topic {} has {partitions} partitions; the registry's log needs exactly 1 \
+                 (one log order is what makes ids unique)",
+                self.topic
+            )));
+        }
+        Ok(())
     }
 
     pub fn topic(&self) -> &str {
@@ -138,14 +158,14 @@ impl KafkaLog {
         Ok(offsets)
     }
 
-    /// The topic's end offset (the next offset to be written), asked of the broker. Blocking;
-    /// bounded by the write timeout.
-    pub fn end_offset(&self) -> Result<i64, StoreError> {
-        let (_, high) = self
+    /// The offset of the topic's last record, asked of the broker (`None`: the topic holds no
+    /// record, e.g. new, or emptied by retention). Blocking; bounded by the write timeout.
+    pub fn last_offset(&self) -> Result<Option<i64>, StoreError> {
+        let (low, high) = self
             .meta
             .fetch_watermarks(&self.topic, 0, self.write_timeout)
             .map_err(kafka_err("fetch end offset"))?;
-        Ok(high)
+        Ok((high > low).then_some(high - 1))
     }
 
     /// Starts the tailing consumer thread: reads the topic from its beginning and hands records

@@ -455,3 +455,24 @@ async fn broker_outage_fails_writes_within_the_timeout_and_heals() {
     assert_eq!(sr.get("/subjects/a/versions/latest").await.1["version"], 2);
     sr.stop().await;
 }
+
+/// `_schemas` must be one partition (one log order): a topic with more is refused at start,
+/// naming the topic, rather than served with ids decided per partition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_with_several_partitions_is_refused() {
+    let cluster = TestCluster::start();
+    let topic = cluster.unique_topic("schemas", 2).await;
+    let config = RegistryConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        store: mesh_registry::StoreKind::Kafka,
+        topic: topic.clone(),
+        ..RegistryConfig::default()
+    };
+    let shutdown = mesh_runtime::Shutdown::new();
+    let kafka = cluster.kafka_config();
+    let err =
+        mesh_registry::start_with_kafka(config, Some((&kafka, cluster.provisioner())), &shutdown)
+            .await
+            .expect_err("two partitions accepted");
+    assert!(err.to_string().contains(&topic), "{err}");
+}

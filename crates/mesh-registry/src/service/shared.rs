@@ -78,10 +78,13 @@ impl Tail {
     /// every write acknowledged before this call, on any instance.
     pub(super) async fn sync(&self) -> Result<(), StoreError> {
         let log = Arc::clone(&self.log);
-        let end = tokio::task::spawn_blocking(move || log.end_offset())
+        let last = tokio::task::spawn_blocking(move || log.last_offset())
             .await
             .map_err(|e| StoreError::Kafka(format!("end offset task: {e}")))??;
-        self.applied(end - 1).await
+        match last {
+            Some(last) => self.applied(last).await,
+            None => Ok(()),
+        }
     }
 }
 
@@ -134,9 +137,9 @@ impl Registry {
         stop: CancellationToken,
     ) -> Result<Option<Self>, RegistryError> {
         let log = Arc::new(log);
-        let end = {
+        let last = {
             let log = Arc::clone(&log);
-            tokio::task::spawn_blocking(move || log.end_offset())
+            tokio::task::spawn_blocking(move || log.last_offset())
                 .await
                 .map_err(|e| StoreError::Kafka(format!("end offset task: {e}")))??
         };
@@ -157,7 +160,7 @@ impl Registry {
         };
         let mut rx = tail.applied.subscribe();
         tokio::select! {
-            r = rx.wait_for(|&a| a >= end - 1) => {
+            r = rx.wait_for(|&a| last.is_none_or(|last| a >= last)) => {
                 r.map_err(|_| StoreError::Kafka("the log consumer stopped".into()))?;
             }
             () = stop.cancelled() => return Ok(None),
@@ -166,7 +169,7 @@ impl Registry {
             let state = registry.read();
             tracing::info!(
                 topic = log.topic(),
-                end_offset = end,
+                last_offset = last.unwrap_or(-1),
                 schemas = state.schemas.len(),
                 subjects = state.subjects.len(),
                 millis = started.elapsed().as_millis() as u64,
