@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 use super::{Backend, Core, Registry};
 use crate::error::RegistryError;
 use crate::kafka_store::{KafkaLog, Tailed};
-use crate::model::Record;
-use crate::state::State;
+use crate::model::{Record, SchemaValue};
+use crate::state::{State, StoredSchema};
 use crate::store::StoreError;
 
 /// How many rejected offsets are remembered for writers to look up (they look right after the
@@ -179,6 +179,30 @@ impl Registry {
         Ok(Some(registry))
     }
 
+    /// After a lost claim: re-writes the winner's value on every key this write claimed that
+    /// now holds another id or schema, so the last record of that key in the log is an applied
+    /// one and compaction (which keeps only the last) keeps the winner, not the loser.
+    pub(super) async fn repair(&self, claims: &[SchemaValue]) -> Result<(), RegistryError> {
+        let _guard = self.exclusive().await?;
+        let records: Vec<Record> = {
+            let state = self.read();
+            claims
+                .iter()
+                .filter_map(|mine| {
+                    let held = state.value(&mine.subject, mine.version)?;
+                    let same = held.id == mine.id
+                        && StoredSchema::from_value(held) == StoredSchema::from_value(mine);
+                    (!same).then(|| Record::Schema {
+                        subject: mine.subject.clone(),
+                        version: mine.version,
+                        value: Some(held.clone()),
+                    })
+                })
+                .collect()
+        };
+        self.commit(records).await
+    }
+
     /// The highest `_schemas` offset applied (-1 if none, or not over Kafka).
     pub fn applied_offset(&self) -> i64 {
         match &self.core.backend {
@@ -186,4 +210,15 @@ impl Registry {
             Backend::Local(_) => -1,
         }
     }
+}
+
+/// The SCHEMA values `records` write (what a registration claims).
+pub(super) fn claims_of(records: &[Record]) -> Vec<SchemaValue> {
+    records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Schema { value: Some(v), .. } => Some(v.clone()),
+            _ => None,
+        })
+        .collect()
 }

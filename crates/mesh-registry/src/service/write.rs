@@ -16,17 +16,6 @@ use super::{
 /// How many times a registration is decided again after losing a claim.
 const MAX_CLAIMS: usize = 50;
 
-/// The SCHEMA values `records` write (what a registration claims).
-fn claims_of(records: &[Record]) -> Vec<SchemaValue> {
-    records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Schema { value: Some(v), .. } => Some(v.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The outcome of deciding a registration.
 #[derive(Debug)]
 enum Decision {
@@ -84,7 +73,7 @@ impl Registry {
                         result,
                         keys,
                     } => {
-                        let claims = claims_of(&records);
+                        let claims = super::shared::claims_of(&records);
                         break (self.enqueue(records, keys, Some(result.id)), result, claims);
                     }
                 }
@@ -102,30 +91,6 @@ impl Registry {
             self.repair(&claims).await?;
         }
         Err(crate::store::StoreError::Conflict.into())
-    }
-
-    /// After a lost claim: re-writes the winner's value on every key this write claimed that
-    /// now holds another id or schema, so the last record of that key in the log is an applied
-    /// one and compaction (which keeps only the last) keeps the winner, not the loser.
-    async fn repair(&self, claims: &[SchemaValue]) -> Result<(), RegistryError> {
-        let _guard = self.exclusive().await?;
-        let records: Vec<Record> = {
-            let state = self.read();
-            claims
-                .iter()
-                .filter_map(|mine| {
-                    let held = state.value(&mine.subject, mine.version)?;
-                    let same = held.id == mine.id
-                        && StoredSchema::from_value(held) == StoredSchema::from_value(mine);
-                    (!same).then(|| Record::Schema {
-                        subject: mine.subject.clone(),
-                        version: mine.version,
-                        value: Some(held.clone()),
-                    })
-                })
-                .collect()
-        };
-        self.commit(records).await
     }
 
     /// Decides a registration against `state` (the durable writes) without writing.
