@@ -56,7 +56,11 @@ impl Sr {
             topic: topic.to_owned(),
             ..config
         };
-        let kafka = cluster.kafka_config();
+        let mut kafka = cluster.kafka_config();
+        // Reconnect quickly after the outage tests bring brokers back (default backoff: 10 s).
+        kafka
+            .properties
+            .insert("reconnect.backoff.max.ms".into(), "500".into());
         let running = mesh_registry::start_with_kafka(
             config,
             Some((&kafka, cluster.provisioner())),
