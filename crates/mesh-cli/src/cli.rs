@@ -105,6 +105,16 @@ pub struct ServeArgs {
     /// Keep schemas in an on-disk store in DIR (default: registry.data_dir, else in memory).
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
+
+    /// Where schemas live: `embedded` (one process; --data-dir or memory) or `kafka` (the
+    /// registry.topic `_schemas` on kafka.bootstrap_servers, shared by any number of instances;
+    /// also serves a topic written by Confluent or Karapace). Default: registry.store.
+    #[arg(long, value_name = "embedded|kafka")]
+    pub store: Option<mesh_registry::StoreKind>,
+
+    /// Kafka to use with `--store kafka` (default: kafka.bootstrap_servers).
+    #[arg(long, value_name = "HOST:PORT[,..]")]
+    pub bootstrap_server: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +213,12 @@ impl ServeArgs {
         if let Some(d) = &self.data_dir {
             config.registry.data_dir = Some(d.clone());
         }
+        if let Some(s) = self.store {
+            config.registry.store = s;
+        }
+        if let Some(b) = &self.bootstrap_server {
+            config.kafka.bootstrap_servers = Some(b.clone());
+        }
     }
 }
 
@@ -272,5 +288,11 @@ mod tests {
         // Serve flags do not mix with a subcommand; export needs its file.
         assert!(registry(&["--listen", "127.0.0.1:0", "export", "-o", "/f"]).is_err());
         assert!(registry(&["export", "--data-dir", "/d"]).is_err());
+        let r = registry(&["--store", "kafka", "--bootstrap-server", "k:9092"]).unwrap();
+        let mut config = MeshConfig::default();
+        r.serve_args().unwrap().apply(&mut config);
+        assert_eq!(config.registry.store, mesh_registry::StoreKind::Kafka);
+        assert_eq!(config.kafka.bootstrap_servers.as_deref(), Some("k:9092"));
+        assert!(registry(&["--store", "zookeeper"]).is_err());
     }
 }

@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod config;
 pub mod lineage;
+pub mod registry_store;
 pub mod up;
 
 mod error;

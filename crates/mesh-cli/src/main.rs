@@ -99,16 +99,21 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                     return Err(e);
                 }
             };
-            // Export/import refuse a store a registry is serving; this is `up`'s (up.rs).
+            // Export/import refuse a store a registry is serving; this is `up`'s (up.rs). On a
+            // real cluster the registry's store is the `_schemas` topic: nothing on disk.
             let registry_dir = match &config.registry.data_dir {
                 Some(d) => d.clone(),
                 None => config.data_dir.join("registry"),
             };
-            let store_lock = match lock_registry_store(&registry_dir) {
-                Ok(l) => l,
-                Err(e) => {
-                    root.drain(config.shutdown_grace).await;
-                    return Err(e);
+            let store_lock = if matches!(running.broker, up::Broker::External { .. }) {
+                None
+            } else {
+                match lock_registry_store(&registry_dir) {
+                    Ok(l) => Some(l),
+                    Err(e) => {
+                        root.drain(config.shutdown_grace).await;
+                        return Err(e);
+                    }
                 }
             };
             println!("{}", running.banner());
@@ -124,17 +129,23 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
 #[allow(clippy::print_stdout)]
 async fn serve_registry(cli: &Cli, args: &ServeArgs) -> Result<ExitCode, CliError> {
     let config = service_config(cli, |c| args.apply(c))?;
+    let on_kafka = config.registry.store == mesh_registry::StoreKind::Kafka;
     // One process per on-disk store: a second registry, export and import are refused.
     let store_lock = match &config.registry.data_dir {
-        Some(d) => Some(lock_registry_store(d)?),
-        None => None,
+        Some(d) if !on_kafka => Some(lock_registry_store(d)?),
+        _ => None,
     };
     let root = Shutdown::new();
     let signals = install_signals()?;
-    let registry = mesh_registry::start(config.registry.clone(), &root).await?;
-    let store = match &config.registry.data_dir {
-        Some(d) => format!("on-disk store in {}", d.display()),
-        None => "in-memory store (pass --data-dir to keep schemas)".to_owned(),
+    let (registry, store) = if on_kafka {
+        mesh_cli::registry_store::start_on_kafka(&config, &root).await?
+    } else {
+        let registry = mesh_registry::start(config.registry.clone(), &root).await?;
+        let store = match &config.registry.data_dir {
+            Some(d) => format!("on-disk store in {}", d.display()),
+            None => "in-memory store (pass --data-dir to keep schemas)".to_owned(),
+        };
+        (registry, store)
     };
     println!(
         "mesh registry listening on http://{} ({store})",

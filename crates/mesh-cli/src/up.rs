@@ -61,11 +61,22 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
     };
     let topics = provisioner.ensure_topics(&config.topics.specs()).await?;
 
-    let mut registry_config = config.registry.clone();
-    if registry_config.data_dir.is_none() {
-        registry_config.data_dir = Some(config.data_dir.join("registry"));
-    }
-    let registry = mesh_registry::start(registry_config, &shutdown.child()).await?;
+    let registry = match &broker {
+        // Real Kafka: the registry keeps its state in the `_schemas` topic (any number of
+        // instances, takeover from Confluent/Karapace).
+        Broker::External { .. } => {
+            crate::registry_store::start_in_up(config, &kafka, &provisioner, shutdown).await?
+        }
+        // The embedded broker keeps only a few MiB per partition: keep the on-disk store.
+        Broker::Embedded(_) => {
+            let mut registry_config = config.registry.clone();
+            registry_config.store = mesh_registry::StoreKind::Embedded;
+            if registry_config.data_dir.is_none() {
+                registry_config.data_dir = Some(config.data_dir.join("registry"));
+            }
+            mesh_registry::start(registry_config, &shutdown.child()).await?
+        }
+    };
     // Services start here as they are built (gateway 8095, freshness 8096, lineage 5000).
     let lineage_dir = Some(config.data_dir.join("lineage"));
     let lineage = crate::lineage::start(config, &kafka, lineage_dir, &shutdown.child()).await?;

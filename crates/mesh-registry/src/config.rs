@@ -13,8 +13,17 @@ use serde::{Deserialize, Serialize};
 pub struct RegistryConfig {
     /// Where the Confluent API (plus /metrics and /health/*) is served; port 0 = any free port.
     pub listen: SocketAddr,
-    /// `None` = in-memory store (tests, throwaway); `Some(dir)` = durable on-disk log in `dir`.
+    /// Where the records live: `embedded` (on disk in `data_dir`, or in memory) or `kafka`
+    /// (the `topic` on the `[kafka]` cluster, shared by every instance).
+    pub store: StoreKind,
+    /// Embedded store: `None` = in memory (tests, throwaway); `Some(dir)` = durable log in `dir`.
     pub data_dir: Option<PathBuf>,
+    /// Kafka store: the topic (Confluent's `kafkastore.topic`); created as 1 partition,
+    /// compacted, if missing.
+    pub topic: String,
+    /// Kafka store: a write the broker does not acknowledge, or that is not read back, within
+    /// this time fails with 50002.
+    pub write_timeout_ms: u64,
     /// Largest request body accepted; larger ones get 413 (or 42209 for an oversized schema).
     pub max_request_bytes: usize,
     /// `false` (Confluent 7.x) omits `"schemaType": "AVRO"` from responses; `true` (8.x) emits it.
@@ -29,11 +38,37 @@ impl Default for RegistryConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            store: StoreKind::Embedded,
             data_dir: None,
+            topic: "_schemas".into(),
+            write_timeout_ms: 5_000,
             max_request_bytes: 8 * 1024 * 1024,
             emit_avro_schema_type: false,
             auth: AuthConfig::default(),
             cluster_id: "mesh-registry".into(),
+        }
+    }
+}
+
+/// The registry's store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// One process: an on-disk log (or memory).
+    #[default]
+    Embedded,
+    /// The `_schemas` topic: any number of instances, takeover from Confluent/Karapace.
+    Kafka,
+}
+
+impl std::str::FromStr for StoreKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "embedded" => Ok(Self::Embedded),
+            "kafka" => Ok(Self::Kafka),
+            _ => Err(format!("unknown store {s:?} (expected embedded or kafka)")),
         }
     }
 }

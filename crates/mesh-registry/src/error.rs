@@ -116,6 +116,8 @@ impl RegistryError {
             SchemaTooLarge => (UE, 42209),
             InvalidRuleSet(_) => (UE, 42210),
             ContextNotEmpty(_) => (UE, 42211),
+            // Confluent's 50002 "operation timed out": the log did not acknowledge in time.
+            Store(StoreError::Timeout(_)) => (ISE, 50002),
             Store(_) | Runtime(_) => (ISE, 50001),
             Http { status, .. } => (*status, u32::from(status.as_u16())),
         }

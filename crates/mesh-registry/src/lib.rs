@@ -4,6 +4,7 @@
 //! - [`config`]: `RegistryConfig` / `AuthConfig`.
 //! - [`model`]: entities and the `_schemas` record format (the unit of storage).
 //! - [`store`]: the `SchemaStore` trait, in-memory and on-disk (CRC-framed, fsynced log) stores.
+//! - [`kafka_store`]: the `_schemas` topic as a shared log (Confluent's format) for N instances.
 //! - [`state`]: the in-memory state built by applying records in order.
 //! - [`export`]: export/import of a store as `_schemas` records (JSON Lines), offline.
 //! - [`formats`]: parsing (Avro, JSON Schema via `mesh-schema`), identity text, compatibility.
@@ -16,6 +17,7 @@ pub mod config;
 pub mod error;
 pub mod export;
 pub mod formats;
+pub mod kafka_store;
 pub mod metrics;
 pub mod model;
 pub mod service;
@@ -25,7 +27,7 @@ pub mod store;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-pub use config::{AuthConfig, RegistryConfig};
+pub use config::{AuthConfig, RegistryConfig, StoreKind};
 pub use error::RegistryError;
 
 /// A registry serving in the background until its shutdown token is cancelled.
@@ -50,9 +52,21 @@ impl RunningRegistry {
 }
 
 /// Binds `config.listen` (port 0 = free port), loads the store, serves the Confluent API plus
-/// /metrics and /health/* until `shutdown` is cancelled.
+/// /metrics and /health/* until `shutdown` is cancelled. `registry.store = kafka` needs
+/// [`start_with_kafka`].
 pub async fn start(
     config: RegistryConfig,
+    shutdown: &mesh_runtime::Shutdown,
+) -> Result<RunningRegistry, RegistryError> {
+    start_with_kafka(config, None, shutdown).await
+}
+
+/// [`start`], with the Kafka cluster (client config and how to provision topics on it) the
+/// Kafka store uses when `config.store` is [`StoreKind::Kafka`]. The server answers only
+/// once the `_schemas` replay reached the end offset observed at start (`/health/ready` then).
+pub async fn start_with_kafka(
+    config: RegistryConfig,
+    kafka: Option<(&mesh_kafka::KafkaConfig, &mesh_kafka::admin::Provisioner)>,
     shutdown: &mesh_runtime::Shutdown,
 ) -> Result<RunningRegistry, RegistryError> {
     let prometheus = mesh_runtime::telemetry::prometheus()?;
@@ -60,6 +74,31 @@ pub async fn start(
     let ready = readiness.component("store");
     let server = mesh_runtime::http::HttpServer::bind("registry", config.listen).await?;
     let addr = server.local_addr();
+
+    if config.store == StoreKind::Kafka {
+        let Some((kafka, provisioner)) = kafka else {
+            return Err(RegistryError::Store(store::StoreError::Kafka(
+                "registry.store = kafka needs a Kafka cluster (kafka.bootstrap_servers)".into(),
+            )));
+        };
+        let timeout = std::time::Duration::from_millis(config.write_timeout_ms.max(1));
+        let log = kafka_store::KafkaLog::open(kafka, provisioner, &config.topic, timeout).await?;
+        let Some(registry) =
+            service::Registry::open_kafka(log, config.emit_avro_schema_type, shutdown.token())
+                .await?
+        else {
+            // Shut down during the replay: serve nothing.
+            let task = tokio::spawn(async { Ok(()) });
+            return Ok(RunningRegistry { addr, task });
+        };
+        let routes = app(&config, registry);
+        ready.set(true);
+        let task = shutdown.spawn(
+            "registry-http",
+            server.serve(routes, readiness, prometheus, shutdown.clone()),
+        );
+        return Ok(RunningRegistry { addr, task });
+    }
 
     let store: Arc<dyn store::SchemaStore> = match &config.data_dir {
         Some(dir) => {

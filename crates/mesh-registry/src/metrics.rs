@@ -25,3 +25,15 @@ pub fn compatibility_checked(source: &'static str, compatible: bool) {
     };
     metrics::counter!(COMPATIBILITY_CHECKS, "source" => source, "outcome" => outcome).increment(1);
 }
+
+/// `_schemas` records the tailer read, by outcome: `applied`, `skipped` (undecodable or a
+/// keytype mesh does not apply), `lost` (a claim another instance made first).
+pub const LOG_RECORDS: &str = "mesh_registry_log_records_total";
+
+pub fn log_records(applied: u64, skipped: u64, lost: u64) {
+    for (outcome, n) in [("applied", applied), ("skipped", skipped), ("lost", lost)] {
+        if n > 0 {
+            metrics::counter!(LOG_RECORDS, "outcome" => outcome).increment(n);
+        }
+    }
+}

@@ -110,9 +110,19 @@ pub struct State {
 }
 
 impl State {
-    /// Applies one record; records that would corrupt the state are ignored with a warning, as
-    /// a Confluent follower does (`validateUpdate`).
-    pub fn apply(&mut self, record: &Record) {
+    /// Applies one record and says whether it took effect. A SCHEMA record that conflicts with
+    /// an earlier one is ignored with a warning, as a Confluent follower does (`validateUpdate`),
+    /// and `false` is returned; every instance replaying the same log ignores the same records,
+    /// which is what makes the first claim in log order win (docs/registry-kafka-store.md):
+    /// - its id already names different content;
+    /// - outside IMPORT mode: its (subject, version) holds another id (a soft delete re-writes
+    ///   the same id; a re-registration after a tombstone finds the version gone), or its new
+    ///   id is for content that already has an id.
+    ///
+    /// Outside IMPORT mode a soft-deleted version is never made live again by a re-write of its
+    /// key (nothing in Confluent's API does that): a claim repair racing a soft delete
+    /// (docs/registry-kafka-store.md) then cannot undo it.
+    pub fn apply(&mut self, record: &Record) -> bool {
         match record {
             Record::Schema {
                 subject,
@@ -120,6 +130,28 @@ impl State {
                 value: Some(v),
             } => {
                 let stored = StoredSchema::from_value(v);
+                let import = self.mode_of(subject) == Mode::Import;
+                if !import
+                    && let Some(held) = self.value(subject, *version)
+                    && held.id != v.id
+                {
+                    tracing::warn!(
+                        id = v.id,
+                        held = held.id,
+                        subject,
+                        version,
+                        "ignoring record claiming a version that holds another id"
+                    );
+                    return false;
+                }
+                if !import
+                    && !v.deleted
+                    && self
+                        .value(subject, *version)
+                        .is_some_and(|held| held.deleted)
+                {
+                    return true;
+                }
                 if let Some(existing) = self.schemas.get(&v.id) {
                     if existing.identity() != stored.identity() {
                         tracing::warn!(
@@ -127,10 +159,21 @@ impl State {
                             subject,
                             "ignoring record reusing an id for another schema"
                         );
-                        return;
+                        return false;
                     }
                 } else {
                     let identity = stored.identity();
+                    if let Some(id) = self.find_id(&identity)
+                        && !import
+                    {
+                        tracing::warn!(
+                            id = v.id,
+                            existing = id,
+                            subject,
+                            "ignoring record giving a second id to a schema"
+                        );
+                        return false;
+                    }
                     if self.find_id(&identity).is_none() {
                         let d = digest(&identity);
                         match self.identities.entry(d) {
@@ -201,6 +244,16 @@ impl State {
             }
             Record::Noop => {}
         }
+        true
+    }
+
+    /// The mode in effect for `subject` (subject mode, else global, else READWRITE).
+    pub fn mode_of(&self, subject: &str) -> Mode {
+        self.modes
+            .get(subject)
+            .copied()
+            .or(self.global_mode)
+            .unwrap_or(Mode::Readwrite)
     }
 
     /// Adds a version to the usage and reference indexes.
@@ -234,7 +287,8 @@ impl State {
         }
     }
 
-    fn value(&self, subject: &str, version: i32) -> Option<&SchemaValue> {
+    /// The value of (subject, version), soft-deleted or not.
+    pub fn value(&self, subject: &str, version: i32) -> Option<&SchemaValue> {
         self.subjects.get(subject)?.get(&version)
     }
 
@@ -298,160 +352,5 @@ impl State {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn schema(subject: &str, version: i32, id: i32, text: &str) -> Record {
-        Record::Schema {
-            subject: subject.into(),
-            version,
-            value: Some(SchemaValue {
-                subject: subject.into(),
-                version,
-                id,
-                schema: text.into(),
-                deleted: false,
-                schema_type: None,
-                references: vec![],
-                metadata: None,
-                rule_set: None,
-            }),
-        }
-    }
-
-    #[test]
-    fn replay_builds_versions_ids_and_deletions() {
-        let mut s = State::default();
-        for r in [
-            schema("a", 1, 1, "\"int\""),
-            schema("a", 2, 2, "\"long\""),
-            schema("b", 1, 1, "\"int\""),
-            Record::DeleteSubject {
-                subject: "a".into(),
-                version: 1,
-            },
-        ] {
-            s.apply(&r);
-        }
-        assert_eq!(s.max_id, 2);
-        assert_eq!(s.versions("a", false).len(), 1);
-        assert_eq!(s.versions("a", true).len(), 2);
-        assert_eq!(s.usages(1, false).len(), 1, "b still uses id 1");
-        let content = StoredSchema::from_value(&SchemaValue {
-            subject: "x".into(),
-            version: 1,
-            id: 0,
-            schema: "\"long\"".into(),
-            deleted: false,
-            schema_type: Some(SchemaType::Avro),
-            references: vec![],
-            metadata: Some(Metadata::default()),
-            rule_set: None,
-        });
-        assert_eq!(s.id_of(&content), Some(2), "empty metadata = no metadata");
-        // Permanent delete of both versions removes the subject but keeps the id resolvable.
-        s.apply(&Record::Schema {
-            subject: "a".into(),
-            version: 1,
-            value: None,
-        });
-        s.apply(&Record::Schema {
-            subject: "a".into(),
-            version: 2,
-            value: None,
-        });
-        assert!(!s.subjects.contains_key("a"));
-        assert!(s.schemas.contains_key(&2));
-        // An id reused for different content is ignored.
-        s.apply(&schema("c", 1, 2, "\"string\""));
-        assert!(!s.subjects.contains_key("c"));
-    }
-
-    /// The usage and reference indexes follow every kind of change, so they answer what a
-    /// scan of all versions would.
-    #[test]
-    fn indexes_answer_like_a_scan() {
-        fn scan_usages(s: &State, id: i32, deleted: bool) -> Vec<(String, i32)> {
-            s.subjects
-                .values()
-                .flat_map(|vs| vs.values())
-                .filter(|v| v.id == id && (deleted || !v.deleted))
-                .map(|v| (v.subject.clone(), v.version))
-                .collect()
-        }
-        fn usages(s: &State, id: i32, deleted: bool) -> Vec<(String, i32)> {
-            s.usages(id, deleted)
-                .iter()
-                .map(|v| (v.subject.clone(), v.version))
-                .collect()
-        }
-        let referencing = |subject: &str, version: i32, id: i32| {
-            let mut r = schema(subject, version, id, "\"long\"");
-            if let Record::Schema { value: Some(v), .. } = &mut r {
-                v.schema = format!("\"{subject}{version}\"");
-                v.references = vec![SchemaReference {
-                    name: "a".into(),
-                    subject: "a".into(),
-                    version: 1,
-                }];
-            }
-            r
-        };
-        let mut s = State::default();
-        let steps = [
-            schema("b", 1, 1, "\"int\""),
-            schema("a", 1, 1, "\"int\""),
-            schema("a", 2, 2, "\"long\""),
-            referencing("c", 1, 3),
-            referencing("d", 1, 4),
-            Record::DeleteSubject {
-                subject: "c".into(),
-                version: 1,
-            },
-            // A version rewritten (IMPORT) with another id moves its usage.
-            schema("b", 1, 2, "\"long\""),
-            Record::Schema {
-                subject: "d".into(),
-                version: 1,
-                value: None,
-            },
-        ];
-        let expected_refs = [
-            vec![],
-            vec![],
-            vec![],
-            vec![3],
-            vec![3, 4],
-            vec![4],
-            vec![4],
-            vec![],
-        ];
-        for (step, refs) in steps.iter().zip(expected_refs) {
-            s.apply(step);
-            for id in 1..=4 {
-                for deleted in [false, true] {
-                    assert_eq!(
-                        usages(&s, id, deleted),
-                        scan_usages(&s, id, deleted),
-                        "{step:?}"
-                    );
-                }
-            }
-            assert_eq!(s.referenced_by("a", 1), refs, "{step:?}");
-            assert!(s.referenced_by("a", 2).is_empty());
-        }
-        assert_eq!(usages(&s, 2, false), [("a".into(), 2), ("b".into(), 1)]);
-        assert!(usages(&s, 1, true).iter().all(|(sub, _)| sub == "a"));
-        // Same content → the first id; other content → none.
-        let content = |text: &str| StoredSchema {
-            schema_type: SchemaType::Avro,
-            schema: text.into(),
-            references: vec![],
-            metadata: None,
-            rule_set: None,
-        };
-        assert_eq!(s.id_of(&content("\"int\"")), Some(1));
-        assert_eq!(s.id_of(&content("\"long\"")), Some(2));
-        assert_eq!(s.id_of(&content("\"float\"")), None);
-    }
-}
+#[path = "state_tests.rs"]
+mod tests;

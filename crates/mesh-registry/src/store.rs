@@ -28,6 +28,16 @@ pub enum StoreError {
     },
     #[error("{0}")]
     Decode(#[from] crate::model::DecodeError),
+    /// The Kafka log failed (not a timeout).
+    #[error("Kafka: {0}")]
+    Kafka(String),
+    /// No acknowledgement, or the log was not read back, within the write timeout (50002).
+    #[error("operation timed out: {0}")]
+    Timeout(String),
+    /// Another instance's write took what this one claimed (a version or an id) and the write
+    /// is not retried automatically.
+    #[error("a concurrent write on another instance conflicted; retry")]
+    Conflict,
 }
 
 /// Durable storage of `_schemas` records, replayed in order at start.

@@ -12,13 +12,21 @@
 //! flight; ids come from a counter that covers the queued writes. Every other write waits until
 //! nothing is in flight and holds the mutex until it is durable, as before.
 //!
-//! Submodules: `write` (register, delete, config, mode), `read` (lookups, lists, compatibility).
+//! Over the Kafka `_schemas` topic (`shared`), the flusher appends and then waits until the
+//! tailing consumer has applied its own offsets (read-your-writes); the state is built only by
+//! the tailer, from every instance's records, and a registration whose claim lost to another
+//! instance's (see `State::apply`) is decided again.
+//!
+//! Submodules: `write` (register, delete, config, mode), `read` (lookups, lists, compatibility),
+//! `shared` (the Kafka log: replay, tailing, waiting for offsets).
 
+mod flush;
 mod read;
+mod shared;
 mod write;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard};
 
 use mesh_schema::CompatibilityLevel;
@@ -195,7 +203,7 @@ struct Core {
     /// Bumped (under the state's write lock) whenever records are applied: what a reader sees
     /// under the read lock is the state of that generation.
     generation: AtomicU64,
-    store: Arc<dyn SchemaStore>,
+    backend: Backend,
     log: Mutex<GroupLog>,
     /// Notified after every flushed batch.
     flushed: tokio::sync::Notify,
@@ -223,97 +231,23 @@ struct Keys {
     identity: Option<String>,
 }
 
+/// Where writes go: a local store the flusher applies from, or the shared Kafka log the
+/// tailer applies from.
+#[derive(Debug)]
+enum Backend {
+    Local(Arc<dyn SchemaStore>),
+    Kafka(shared::Tail),
+}
+
+/// A queued write's outcome: `Ok(true)` = durable and applied, `Ok(false)` = durable but
+/// another instance's earlier claim won (not applied anywhere).
+type Outcome = Result<bool, StoreError>;
+
 #[derive(Debug)]
 struct Queued {
     records: Vec<Record>,
     keys: Keys,
-    done: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
-}
-
-fn release(counts: &mut HashMap<String, usize>, key: &str) {
-    if let Some(n) = counts.get_mut(key) {
-        *n -= 1;
-        if *n == 0 {
-            counts.remove(key);
-        }
-    }
-}
-
-/// `StoreError` is not `Clone` (it holds an `io::Error`); every waiter of a failed batch gets
-/// an equivalent one.
-fn duplicate(e: &StoreError) -> StoreError {
-    match e {
-        StoreError::Io { path, source } => StoreError::Io {
-            path: path.clone(),
-            source: std::io::Error::new(source.kind(), source.to_string()),
-        },
-        StoreError::Decode(d) => StoreError::Decode(d.clone()),
-    }
-}
-
-impl Core {
-    fn log(&self) -> std::sync::MutexGuard<'_, GroupLog> {
-        self.log.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Appends everything queued with one fsync, applies it in log order, acknowledges; until
-    /// the queue is empty.
-    async fn flush(self: Arc<Self>) {
-        loop {
-            let batch = {
-                let mut log = self.log();
-                if log.queue.is_empty() {
-                    log.flushing = false;
-                    return;
-                }
-                std::mem::take(&mut log.queue)
-            };
-            let records: Vec<Record> = batch
-                .iter()
-                .flat_map(|q| q.records.iter().cloned())
-                .collect();
-            let store = Arc::clone(&self.store);
-            // fsync blocks: keep it off the async workers.
-            let written = tokio::task::spawn_blocking(move || {
-                let r = store.append(&records);
-                (r, records)
-            })
-            .await;
-            let outcome = match written {
-                Ok((Ok(()), records)) => {
-                    let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
-                    self.generation.fetch_add(1, Ordering::Relaxed);
-                    for r in &records {
-                        state.apply(r);
-                    }
-                    Ok(())
-                }
-                Ok((Err(e), _)) => Err(e),
-                Err(e) => Err(StoreError::Io {
-                    path: "<store task>".into(),
-                    source: std::io::Error::other(format!("store task failed: {e}")),
-                }),
-            };
-            // Applied first, released second: a decision that still sees a key in flight
-            // waits, one that does not finds its effect in the state.
-            {
-                let mut log = self.log();
-                for q in &batch {
-                    for s in &q.keys.subjects {
-                        release(&mut log.subjects, s);
-                    }
-                    if let Some(i) = &q.keys.identity {
-                        release(&mut log.identities, i);
-                    }
-                    log.in_flight -= 1;
-                }
-            }
-            for q in batch {
-                let _ = q.done.send(outcome.as_ref().map(|_| ()).map_err(duplicate));
-            }
-            self.flushed.notify_waiters();
-        }
-    }
+    done: tokio::sync::oneshot::Sender<Outcome>,
 }
 
 impl Registry {
@@ -334,18 +268,26 @@ impl Registry {
             subjects = state.subjects.len(),
             "registry state loaded"
         );
-        Ok(Self {
+        Ok(Self::with_core(
+            state,
+            Backend::Local(store),
+            emit_avro_schema_type,
+        ))
+    }
+
+    fn with_core(state: State, backend: Backend, emit_avro_schema_type: bool) -> Self {
+        Self {
             core: Arc::new(Core {
                 state: RwLock::new(state),
                 generation: AtomicU64::new(0),
-                store,
+                backend,
                 log: Mutex::new(GroupLog::default()),
                 flushed: tokio::sync::Notify::new(),
             }),
             write_lock: tokio::sync::Mutex::new(()),
             lookups: Mutex::new(LookupCache::default()),
             emit_avro_schema_type,
-        })
+        }
     }
 
     fn read(&self) -> RwLockReadGuard<'_, State> {
@@ -374,11 +316,15 @@ impl Registry {
     }
 
     /// Takes the write mutex once nothing is in flight, for writes decided and committed
-    /// under it from start to end (everything but registrations).
-    async fn exclusive(&self) -> tokio::sync::MutexGuard<'_, ()> {
+    /// under it from start to end (everything but registrations). Over Kafka it also reads the
+    /// log up to its current end, so the decision sees every write acknowledged anywhere.
+    async fn exclusive(&self) -> Result<tokio::sync::MutexGuard<'_, ()>, RegistryError> {
         let guard = self.write_lock.lock().await;
         self.drain().await;
-        guard
+        if let Backend::Kafka(tail) = &self.core.backend {
+            tail.sync().await?;
+        }
+        Ok(guard)
     }
 
     /// Whether a registration's decision could depend on an in-flight write.
@@ -400,7 +346,7 @@ impl Registry {
         records: Vec<Record>,
         keys: Keys,
         id: Option<i32>,
-    ) -> tokio::sync::oneshot::Receiver<Result<(), StoreError>> {
+    ) -> tokio::sync::oneshot::Receiver<Outcome> {
         let (done, rx) = tokio::sync::oneshot::channel();
         let mut log = self.core.log();
         for s in &keys.subjects {
@@ -425,10 +371,9 @@ impl Registry {
         rx
     }
 
-    /// Waits for a queued write to be durable and applied.
-    async fn durable(
-        rx: tokio::sync::oneshot::Receiver<Result<(), StoreError>>,
-    ) -> Result<(), RegistryError> {
+    /// Waits for a queued write to be durable and applied; `false` = it lost to an earlier
+    /// claim of another instance (see [`Outcome`]).
+    async fn durable(rx: tokio::sync::oneshot::Receiver<Outcome>) -> Result<bool, RegistryError> {
         match rx.await {
             Ok(r) => Ok(r?),
             Err(_) => Err(RegistryError::http(
@@ -445,7 +390,11 @@ impl Registry {
             return Ok(());
         }
         self.drain().await;
-        Self::durable(self.enqueue(records, Keys::default(), None)).await
+        if Self::durable(self.enqueue(records, Keys::default(), None)).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict.into())
+        }
     }
 
     /// The schemaType to show: `None` for AVRO unless 8.x behaviour is on.

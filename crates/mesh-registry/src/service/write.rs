@@ -13,6 +13,9 @@ use super::{
     mode_in_scope, resolve_references, validate_subject,
 };
 
+/// How many times a registration is decided again after losing a claim.
+const MAX_CLAIMS: usize = 50;
+
 /// The outcome of deciding a registration.
 #[derive(Debug)]
 enum Decision {
@@ -51,29 +54,43 @@ impl Registry {
         if let Some(rs) = &req.rule_set {
             rs.validate().map_err(RegistryError::InvalidRuleSet)?;
         }
-        let guard = self.write_lock.lock().await;
-        loop {
-            let decision = {
-                let state = self.read();
-                self.decide_register(&state, subject, &req, normalize, force)?
-            };
-            match decision {
-                // Redecided once nothing is in flight (then this cannot happen again).
-                Decision::InFlight => self.drain().await,
-                Decision::Existing(r) => return Ok(r),
-                Decision::Write {
-                    records,
-                    result,
-                    keys,
-                } => {
-                    let queued = self.enqueue(records, keys, Some(result.id));
-                    // Later registrations decide while this one waits for its fsync.
-                    drop(guard);
-                    Self::durable(queued).await?;
-                    return Ok(result);
+        // A claim lost to another instance's (Kafka log) is decided again against the state
+        // that now holds the winner; each loss means another registration succeeded, so this
+        // ends, but a bound keeps a pathological log from spinning a request forever.
+        for _ in 0..MAX_CLAIMS {
+            let guard = self.write_lock.lock().await;
+            let decided = loop {
+                let decision = {
+                    let state = self.read();
+                    self.decide_register(&state, subject, &req, normalize, force)?
+                };
+                match decision {
+                    // Redecided once nothing is in flight (then this cannot happen again).
+                    Decision::InFlight => self.drain().await,
+                    Decision::Existing(r) => return Ok(r),
+                    Decision::Write {
+                        records,
+                        result,
+                        keys,
+                    } => {
+                        let claims = super::shared::claims_of(&records);
+                        break (self.enqueue(records, keys, Some(result.id)), result, claims);
+                    }
                 }
+            };
+            let (queued, result, claims) = decided;
+            // Later registrations decide while this one waits for its fsync / read-back.
+            drop(guard);
+            if Self::durable(queued).await? {
+                return Ok(result);
             }
+            tracing::debug!(
+                subject,
+                "registration lost a claim to another instance; retrying"
+            );
+            self.repair(&claims).await?;
         }
+        Err(crate::store::StoreError::Conflict.into())
     }
 
     /// Decides a registration against `state` (the durable writes) without writing.
@@ -296,7 +313,7 @@ impl Registry {
         permanent: bool,
     ) -> Result<i32, RegistryError> {
         let vid = VersionId::parse(version)?;
-        let _guard = self.exclusive().await;
+        let _guard = self.exclusive().await?;
         let records;
         let number;
         {
@@ -377,7 +394,7 @@ impl Registry {
         subject: &str,
         permanent: bool,
     ) -> Result<Vec<i32>, RegistryError> {
-        let _guard = self.exclusive().await;
+        let _guard = self.exclusive().await?;
         let records;
         let deleted: Vec<i32>;
         {
@@ -441,7 +458,7 @@ impl Registry {
         {
             rs.validate().map_err(RegistryError::InvalidRuleSet)?;
         }
-        let _guard = self.exclusive().await;
+        let _guard = self.exclusive().await?;
         let merged = {
             let state = self.read();
             let old = match subject {
@@ -473,7 +490,7 @@ impl Registry {
 
     /// `DELETE /config[/{s}]`: returns the config that was in effect.
     pub async fn delete_config(&self, subject: Option<&str>) -> Result<Config, RegistryError> {
-        let _guard = self.exclusive().await;
+        let _guard = self.exclusive().await?;
         let old = {
             let state = self.read();
             match subject {
@@ -503,7 +520,7 @@ impl Registry {
         if let Some(s) = subject {
             validate_subject(s)?;
         }
-        let _guard = self.exclusive().await;
+        let _guard = self.exclusive().await?;
         {
             let state = self.read();
             let has_schemas = match subject {
@@ -528,7 +545,7 @@ impl Registry {
 
     /// `DELETE /mode[/{s}]`: returns the mode that was set.
     pub async fn delete_mode(&self, subject: Option<&str>) -> Result<Mode, RegistryError> {
-        let _guard = self.exclusive().await;
+        let _guard = self.exclusive().await?;
         let old = {
             let state = self.read();
             match subject {

@@ -39,6 +39,43 @@ impl Sr {
         }
     }
 
+    /// A registry over the Kafka topic `topic` of `cluster`.
+    pub async fn kafka(cluster: &mesh_kafka::testing::TestCluster, topic: &str) -> Self {
+        Self::kafka_with(cluster, topic, RegistryConfig::default()).await
+    }
+
+    pub async fn kafka_with(
+        cluster: &mesh_kafka::testing::TestCluster,
+        topic: &str,
+        config: RegistryConfig,
+    ) -> Self {
+        let shutdown = Shutdown::new();
+        let config = RegistryConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            store: mesh_registry::StoreKind::Kafka,
+            topic: topic.to_owned(),
+            ..config
+        };
+        let mut kafka = cluster.kafka_config();
+        // Reconnect quickly after the outage tests bring brokers back (default backoff: 10 s).
+        kafka
+            .properties
+            .insert("reconnect.backoff.max.ms".into(), "500".into());
+        let running = mesh_registry::start_with_kafka(
+            config,
+            Some((&kafka, cluster.provisioner())),
+            &shutdown,
+        )
+        .await
+        .unwrap();
+        Self {
+            base: format!("http://{}", running.addr),
+            http: Client::new(),
+            shutdown,
+            running: Some(running),
+        }
+    }
+
     pub async fn memory() -> Self {
         Self::start(RegistryConfig::default()).await
     }
