@@ -20,6 +20,7 @@ pub mod diff;
 pub mod domains;
 pub mod extensions;
 pub mod fields;
+pub mod lint;
 pub mod model;
 pub mod parse;
 pub mod policy;
