@@ -170,7 +170,7 @@ impl PolicySet {
 
     /// Checks `contract` against every enabled policy; findings point at `tree`'s keys.
     pub fn check(&self, contract: &ResolvedContract, tree: Option<&Node>, d: &mut Diagnostics) {
-        let doc = match serde_json::to_value(contract).map_err(|e| e.to_string()).and_then(|v| cel::to_value(v).map_err(|e| e.to_string())) {
+        let doc = match serde_json::to_value(contract).map(|v| crate::rules::to_cel(&v)).map_err(|e| e.to_string()) {
             Ok(v) => v,
             Err(e) => {
                 d.error(Pos { line: 1, column: 1 }, code::POLICY_FILE, format!("contract cannot be read by policies: {e}"));

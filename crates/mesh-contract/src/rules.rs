@@ -121,7 +121,7 @@ impl CompiledRules {
     pub fn evaluate_into(&self, event: &Value, out: &mut Vec<Violation>) {
         // The event is converted to a CEL value once, for all CEL rules.
         let cel_message = if self.has_cel {
-            Some(cel::to_value(event).map_err(|e| e.to_string()))
+            Some(Ok(to_cel(event)))
         } else {
             None
         };
@@ -241,19 +241,45 @@ fn eval_cel(
         Some(Err(e)) => return Some(format!("event cannot be read by CEL: {e}")),
         None => return Some("internal: CEL rule without a converted event".into()),
     };
-    let mut ctx = Context::default();
-    ctx.add_variable_from_value("message", message);
-    if let Some(v) = field_value {
-        match cel::to_value(v) {
-            Ok(v) => ctx.add_variable_from_value("value", v),
-            Err(e) => return Some(format!("field cannot be read by CEL: {e}")),
+    ROOT.with(|root| {
+        let mut ctx = root.new_inner_scope();
+        ctx.add_variable_from_value("message", message);
+        if let Some(v) = field_value {
+            ctx.add_variable_from_value("value", to_cel(v));
         }
-    }
-    match program.execute(&ctx) {
-        Ok(cel::Value::Bool(true)) => None,
-        Ok(cel::Value::Bool(false)) => Some("condition is false".into()),
-        Ok(other) => Some(format!("condition returned {other:?}, not a boolean")),
-        Err(e) => Some(format!("condition failed: {e}")),
+        match program.execute(&ctx) {
+            Ok(cel::Value::Bool(true)) => None,
+            Ok(cel::Value::Bool(false)) => Some("condition is false".into()),
+            Ok(other) => Some(format!("condition returned {other:?}, not a boolean")),
+            Err(e) => Some(format!("condition failed: {e}")),
+        }
+    })
+}
+
+thread_local! {
+    /// CEL's standard library, built once per thread: building it per evaluation cost more
+    /// than the evaluation itself.
+    static ROOT: Context<'static, 'static> = Context::default();
+}
+
+pub fn to_cel(v: &Value) -> cel::Value {
+    match v {
+        Value::Null => cel::Value::Null,
+        Value::Bool(b) => cel::Value::Bool(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => cel::Value::Int(i),
+            (None, Some(u)) => cel::Value::UInt(u),
+            _ => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => cel::Value::String(std::sync::Arc::new(s.clone())),
+        Value::Array(a) => cel::Value::List(std::sync::Arc::new(a.iter().map(to_cel).collect())),
+        Value::Object(m) => {
+            let map: std::collections::HashMap<cel::objects::Key, cel::Value> = m
+                .iter()
+                .map(|(k, v)| (cel::objects::Key::String(std::sync::Arc::new(k.clone())), to_cel(v)))
+                .collect();
+            cel::Value::Map(cel::objects::Map { map: std::sync::Arc::new(map) })
+        }
     }
 }
 
