@@ -4,11 +4,14 @@
 //! - [`up`]: `mesh up` — the embedded broker (when no Kafka is configured), the platform topics,
 //!   and every service, in one process.
 //! - [`cli`]: the command line.
+//! - [`contract`]: `mesh contract lint|init|docs|diff|apply`, and the contract provisioning
+//!   `mesh up` does on its embedded broker.
 //!
 //! `main.rs` stays thin: parse, load config, init telemetry, dispatch, wait for a signal, drain.
 
 pub mod cli;
 pub mod config;
+pub mod contract;
 pub mod up;
 
 mod error;

@@ -79,6 +79,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 Ok(msg)
             }),
         },
+        Command::Contract(args) => mesh_cli::contract::run(args).await,
         Command::Up(args) => {
             let config = service_config(&cli, |c| args.apply(c))?;
             let root = Shutdown::new();
