@@ -35,8 +35,17 @@ impl Env {
         let shutdown = Shutdown::new();
         if cluster.is_mock() {
             // What `mesh up` does on its embedded broker (no CreateTopics).
-            cluster.create_topic(TopicSpec::compacted_log(&topic)).await.unwrap();
-            start_provisioner(cluster.kafka_config(), topic.clone(), cluster.provisioner().clone(), &shutdown).unwrap();
+            cluster
+                .create_topic(TopicSpec::compacted_log(&topic))
+                .await
+                .unwrap();
+            start_provisioner(
+                cluster.kafka_config(),
+                topic.clone(),
+                cluster.provisioner().clone(),
+                &shutdown,
+            )
+            .unwrap();
         }
         let target = Target {
             registry: RegistryClient::new(&registry.url()),
@@ -45,11 +54,23 @@ impl Env {
             contracts_topic: topic,
         };
         let domain = TestCluster::unique_name("d");
-        Self { cluster, registry, target, domain, shutdown }
+        Self {
+            cluster,
+            registry,
+            target,
+            domain,
+            shutdown,
+        }
     }
 
     /// The contract of product `sales` in this test's domain.
-    fn contract(&self, version: &str, status: &str, avsc: &str, properties: &str) -> ResolvedContract {
+    fn contract(
+        &self,
+        version: &str,
+        status: &str,
+        avsc: &str,
+        properties: &str,
+    ) -> ResolvedContract {
         let text = format!(
             "apiVersion: v3.1.0\nkind: DataContract\nid: {d}.sales\nname: sales\nversion: {version}\nstatus: {status}\ndomain: {d}
 description:\n  purpose: Sales of the test shop, one per checkout.
@@ -71,7 +92,10 @@ customProperties:\n  - property: mesh.runbook\n    value: https://runbooks.examp
     }
 
     async fn apply(&self, c: &ResolvedContract) -> Outcome {
-        apply_all(&self.target, std::slice::from_ref(c), Mode::Apply).await.unwrap().remove(0)
+        apply_all(&self.target, std::slice::from_ref(c), Mode::Apply)
+            .await
+            .unwrap()
+            .remove(0)
     }
 
     async fn records(&self) -> Vec<(String, Option<Value>)> {
@@ -116,13 +140,25 @@ async fn apply_provisions_everything_and_a_second_run_is_a_no_op() {
     assert_result(&first, Applied::Created);
     for t in [&c.topics.raw, &c.topics.validated, &c.topics.dlq] {
         assert!(env.topic_exists(t).await, "topic {t} exists");
-        assert!(first.details.iter().any(|d| d == &format!("created topic `{t}`")), "{first:#?}");
+        assert!(
+            first
+                .details
+                .iter()
+                .any(|d| d == &format!("created topic `{t}`")),
+            "{first:#?}"
+        );
     }
     let reg = RegistryClient::new(&env.registry.url());
     let latest = reg.latest(&c.value_schema.subject).await.unwrap().unwrap();
     assert_eq!(latest["version"], 1);
-    assert_eq!(latest["metadata"]["properties"]["application.major.version"], "1");
-    assert_eq!(latest["metadata"]["properties"]["owner"], "owner@example.com");
+    assert_eq!(
+        latest["metadata"]["properties"]["application.major.version"],
+        "1"
+    );
+    assert_eq!(
+        latest["metadata"]["properties"]["owner"],
+        "owner@example.com"
+    );
     assert_eq!(latest["ruleSet"]["domainRules"][0]["onFailure"], "NONE");
     let config = reg.config(&c.value_schema.subject).await.unwrap().unwrap();
     assert_eq!(config["compatibilityLevel"], "BACKWARD");
@@ -130,14 +166,23 @@ async fn apply_provisions_everything_and_a_second_run_is_a_no_op() {
     let records = env.records().await;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].0, format!("{}.sales/v1", env.domain));
-    let stored = ResolvedContract::from_record(&serde_json::to_vec(records[0].1.as_ref().unwrap()).unwrap()).unwrap();
+    let stored =
+        ResolvedContract::from_record(&serde_json::to_vec(records[0].1.as_ref().unwrap()).unwrap())
+            .unwrap();
     assert_eq!(stored, c, "the record is the resolved contract");
 
     let second = env.apply(&c).await;
     assert_result(&second, Applied::Unchanged);
     assert!(second.details.is_empty(), "{second:#?}");
-    assert_eq!(env.records().await.len(), 1, "nothing written the second time");
-    assert_eq!(reg.latest(&c.value_schema.subject).await.unwrap().unwrap()["version"], 1);
+    assert_eq!(
+        env.records().await.len(),
+        1,
+        "nothing written the second time"
+    );
+    assert_eq!(
+        reg.latest(&c.value_schema.subject).await.unwrap().unwrap()["version"],
+        1
+    );
     let diff = apply_all(&env.target, &[c], Mode::Diff).await.unwrap();
     assert_result(&diff[0], Applied::Unchanged);
     env.stop().await;
@@ -151,28 +196,76 @@ async fn breaking_changes_are_refused_with_the_reason() {
 
     // A removed field (contract diff).
     let no_note = AVSC.replace(",\n  {\"name\":\"note\",\"type\":[\"null\",\"string\"],\"default\":null,\"doc\":\"Free text.\"}", "");
-    let o = env.apply(&env.contract("1.1.0", "active", &no_note, BASE_PROPERTIES)).await;
+    let o = env
+        .apply(&env.contract("1.1.0", "active", &no_note, BASE_PROPERTIES))
+        .await;
     assert_result(&o, Applied::Refused);
     assert_eq!(o.details[0], "field `note` removed");
-    assert_eq!(o.details.last().unwrap(), "breaking changes need a new major: set `version: 2.0.0`");
+    assert_eq!(
+        o.details.last().unwrap(),
+        "breaking changes need a new major: set `version: 2.0.0`"
+    );
 
     // A tightened rule.
-    let o = env.apply(&env.contract("1.1.0", "active", AVSC, &BASE_PROPERTIES.replace("minimum: 0", "minimum: 5"))).await;
+    let o = env
+        .apply(&env.contract(
+            "1.1.0",
+            "active",
+            AVSC,
+            &BASE_PROPERTIES.replace("minimum: 0", "minimum: 5"),
+        ))
+        .await;
     assert_result(&o, Applied::Refused);
-    assert_eq!(o.details[0], "rule `amount-minimum` tightened: minimum 0 → 5");
+    assert_eq!(
+        o.details[0],
+        "rule `amount-minimum` tightened: minimum 0 → 5"
+    );
 
     // A schema change the registry finds incompatible at the subject's level (BACKWARD).
-    let retyped = AVSC.replace(r#""name":"amount","type":"double""#, r#""name":"amount","type":"string""#);
-    let o = env.apply(&env.contract("1.1.0", "active", &retyped, "      - name: id\n        required: true")).await;
+    let retyped = AVSC.replace(
+        r#""name":"amount","type":"double""#,
+        r#""name":"amount","type":"string""#,
+    );
+    let o = env
+        .apply(&env.contract(
+            "1.1.0",
+            "active",
+            &retyped,
+            "      - name: id\n        required: true",
+        ))
+        .await;
     assert_result(&o, Applied::Refused);
-    assert!(o.details.iter().any(|d| d.starts_with("schema incompatible:")), "{o:#?}");
+    assert!(
+        o.details
+            .iter()
+            .any(|d| d.starts_with("schema incompatible:")),
+        "{o:#?}"
+    );
     // ... and `diff` says so before anything happens.
-    let d = apply_all(&env.target, &[env.contract("1.1.0", "active", &retyped, "      - name: id\n        required: true")], Mode::Diff).await.unwrap();
+    let d = apply_all(
+        &env.target,
+        &[env.contract(
+            "1.1.0",
+            "active",
+            &retyped,
+            "      - name: id\n        required: true",
+        )],
+        Mode::Diff,
+    )
+    .await
+    .unwrap();
     assert_result(&d[0], Applied::Refused);
 
     assert_eq!(env.records().await.len(), before, "nothing written");
     // A compatible change is applied as an update.
-    let o = env.apply(&env.contract("1.1.0", "active", AVSC, &BASE_PROPERTIES.replace("minimum: 0", "minimum: -5"))).await;
+    let o = env
+        .apply(&env.contract(
+            "1.1.0",
+            "active",
+            AVSC,
+            &BASE_PROPERTIES.replace("minimum: 0", "minimum: -5"),
+        ))
+        .await;
     assert_result(&o, Applied::Updated);
     env.stop().await;
 }
@@ -189,9 +282,22 @@ async fn a_major_bump_provisions_the_next_validated_topic_and_deprecates_the_old
     assert!(env.topic_exists(&format!("{}.sales.v2", env.domain)).await);
     let reg = RegistryClient::new(&env.registry.url());
     let latest = reg.latest(&v2.value_schema.subject).await.unwrap().unwrap();
-    assert_eq!((latest["version"].as_i64(), latest["metadata"]["properties"]["application.major.version"].as_str()), (Some(2), Some("2")));
+    assert_eq!(
+        (
+            latest["version"].as_i64(),
+            latest["metadata"]["properties"]["application.major.version"].as_str()
+        ),
+        (Some(2), Some("2"))
+    );
     let records = env.records().await;
-    let last_v1 = records.iter().rev().find(|(k, _)| k.ends_with("/v1")).unwrap().1.clone().unwrap();
+    let last_v1 = records
+        .iter()
+        .rev()
+        .find(|(k, _)| k.ends_with("/v1"))
+        .unwrap()
+        .1
+        .clone()
+        .unwrap();
     assert_eq!(last_v1["status"], "deprecated");
     assert_eq!(last_v1["replacedBy"], format!("{}.sales/v2", env.domain));
     assert!(last_v1["sunset"].is_string());
@@ -204,11 +310,16 @@ async fn retiring_a_contract_writes_a_tombstone() {
     let env = Env::start().await;
     assert_result(&env.apply(&env.v1()).await, Applied::Created);
     let retired = env.contract("1.0.0", "retired", AVSC, BASE_PROPERTIES);
-    let d = apply_all(&env.target, std::slice::from_ref(&retired), Mode::Diff).await.unwrap();
+    let d = apply_all(&env.target, std::slice::from_ref(&retired), Mode::Diff)
+        .await
+        .unwrap();
     assert_result(&d[0], Applied::WouldChange);
     assert_result(&env.apply(&retired).await, Applied::Retired);
     let records = env.records().await;
-    assert_eq!(records.last().unwrap(), &(format!("{}.sales/v1", env.domain), None));
+    assert_eq!(
+        records.last().unwrap(),
+        &(format!("{}.sales/v1", env.domain), None)
+    );
     assert_result(&env.apply(&retired).await, Applied::Unchanged);
     env.stop().await;
 }
@@ -217,10 +328,22 @@ async fn retiring_a_contract_writes_a_tombstone() {
 async fn diff_changes_nothing() {
     let env = Env::start().await;
     let c = env.v1();
-    let d = apply_all(&env.target, std::slice::from_ref(&c), Mode::Diff).await.unwrap();
+    let d = apply_all(&env.target, std::slice::from_ref(&c), Mode::Diff)
+        .await
+        .unwrap();
     assert_result(&d[0], Applied::WouldChange);
-    assert!(d[0].details.contains(&format!("create topic `{}`", c.topics.raw)), "{d:#?}");
-    assert!(RegistryClient::new(&env.registry.url()).latest(&c.value_schema.subject).await.unwrap().is_none());
+    assert!(
+        d[0].details
+            .contains(&format!("create topic `{}`", c.topics.raw)),
+        "{d:#?}"
+    );
+    assert!(
+        RegistryClient::new(&env.registry.url())
+            .latest(&c.value_schema.subject)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(!env.topic_exists(&c.topics.raw).await);
     env.stop().await;
 }
