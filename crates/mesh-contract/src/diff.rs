@@ -111,7 +111,7 @@ pub fn diff(old: &ResolvedContract, new: &ResolvedContract) -> Vec<Change> {
 }
 
 fn ms(v: u64) -> String {
-    if v % 60_000 == 0 {
+    if v.is_multiple_of(60_000) {
         format!("{}m", v / 60_000)
     } else {
         format!("{}s", v as f64 / 1000.0)

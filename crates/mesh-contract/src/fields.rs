@@ -52,10 +52,10 @@ fn avro_fields(s: &AvroSchema, id: NodeId, prefix: &str, out: &mut Vec<PhysicalF
             .logical_type
             .clone()
             .unwrap_or_else(|| node.kind.json_name().to_owned());
-        if let Some(named) = node.kind.named() {
-            if !matches!(node.kind, Kind::Record { .. }) {
-                type_name = format!("{} {}", node.kind.json_name(), named.name.fullname());
-            }
+        if let Some(named) = node.kind.named()
+            && !matches!(node.kind, Kind::Record { .. })
+        {
+            type_name = format!("{} {}", node.kind.json_name(), named.name.fullname());
         }
         if nullable {
             type_name.push('?');

@@ -30,6 +30,7 @@ pub mod rules;
 pub mod yaml;
 
 mod error;
+mod quality;
 mod schema;
 
 pub use diag::{Diagnostic, Diagnostics, Severity};

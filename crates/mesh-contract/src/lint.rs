@@ -58,7 +58,7 @@ pub fn lint(file: &str, text: &str, files: &dyn SourceReader, gov: &Governance) 
         policies.check(c, loaded.tree.as_ref(), &mut diags);
     }
     let mut diagnostics = diags.items;
-    diagnostics.sort_by(|a, b| (a.line, a.column).cmp(&(b.line, b.column)));
+    diagnostics.sort_by_key(|d| (d.line, d.column));
     LintResult {
         contract: loaded.contract,
         diagnostics,

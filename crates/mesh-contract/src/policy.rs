@@ -74,21 +74,21 @@ pub fn read_entries(r: &mut Reader<'_>, parent: &Node) -> Vec<PolicyEntry> {
             sev
         });
         let expr = r.string(p, "expr");
-        if let Some((e, epos)) = &expr {
-            if let Err(err) = cel::Program::compile(e) {
-                let msg = err
-                    .to_string()
-                    .lines()
-                    .next()
-                    .unwrap_or("syntax error")
-                    .to_owned();
-                r.diags.error_hint(
-                    *epos,
-                    code::CEL_COMPILE,
-                    format!("policy `{id}`: CEL does not compile: {msg}"),
-                    "a policy is a CEL expression over `contract` that must be true",
-                );
-            }
+        if let Some((e, epos)) = &expr
+            && let Err(err) = cel::Program::compile(e)
+        {
+            let msg = err
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("syntax error")
+                .to_owned();
+            r.diags.error_hint(
+                *epos,
+                code::CEL_COMPILE,
+                format!("policy `{id}`: CEL does not compile: {msg}"),
+                "a policy is a CEL expression over `contract` that must be true",
+            );
         }
         out.push(PolicyEntry {
             id,

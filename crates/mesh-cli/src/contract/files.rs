@@ -113,11 +113,11 @@ pub fn lint_path(path: &Path, gov: &Governance) -> LintResult {
     }
 }
 
+/// Every linted file, and the findings in the governance files.
+pub type Linted = (Vec<(PathBuf, LintResult)>, Vec<Diagnostic>);
+
 /// Lints every contract under `paths`: (file, result) pairs plus governance-file findings.
-pub fn lint_all(
-    paths: &[PathBuf],
-    gov_args: &GovernanceArgs,
-) -> Result<(Vec<(PathBuf, LintResult)>, Vec<Diagnostic>), CliError> {
+pub fn lint_all(paths: &[PathBuf], gov_args: &GovernanceArgs) -> Result<Linted, CliError> {
     let files = contract_files(paths)?;
     if files.is_empty() {
         return Err(CliError::Contract(
