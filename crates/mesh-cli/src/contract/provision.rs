@@ -10,7 +10,9 @@ use mesh_contract::{MemoryFiles, ResolvedContract, project};
 use mesh_kafka::KafkaConfig;
 use mesh_kafka::admin::{Provisioner, TopicSpec};
 use mesh_runtime::Shutdown;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::client::ClientContext;
+use rdkafka::config::RDKafkaLogLevel;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 
@@ -28,8 +30,8 @@ pub fn start_provisioner(
     let mut cc = kafka.client_config("contracts-provisioner")?;
     cc.set("group.id", "mesh-up-contracts")
         .set("enable.auto.commit", "false");
-    let consumer: BaseConsumer = cc
-        .create()
+    let consumer: BaseConsumer<Quiet> = cc
+        .create_with_context(Quiet)
         .map_err(|e| CliError::Contract(format!("contracts provisioner: {e}")))?;
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(&topic, 0, Offset::Beginning)
@@ -48,7 +50,9 @@ pub fn start_provisioner(
                 let m = match m {
                     Ok(m) => m,
                     Err(e) => {
-                        tracing::warn!(error = %e, "reading `_mesh.contracts`");
+                        if !token.is_cancelled() {
+                            tracing::warn!(error = %e, "reading `_mesh.contracts`");
+                        }
                         continue;
                     }
                 };
@@ -73,6 +77,23 @@ pub fn start_provisioner(
         .map_err(|e| CliError::Contract(format!("contracts provisioner thread: {e}")))?;
     Ok(())
 }
+
+/// librdkafka's own logs and error callbacks would only repeat what `poll` returns (logged
+/// above), and at shutdown the embedded broker goes away under this consumer: keep them at
+/// debug.
+struct Quiet;
+
+impl ClientContext for Quiet {
+    fn log(&self, level: RDKafkaLogLevel, fac: &str, log_message: &str) {
+        tracing::debug!(?level, fac, "librdkafka: {log_message}");
+    }
+
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        tracing::debug!(%error, reason, "librdkafka error");
+    }
+}
+
+impl ConsumerContext for Quiet {}
 
 /// The example contracts, schemas and governance files, compiled in.
 const EXAMPLES: &[(&str, &str)] = &[
