@@ -28,10 +28,14 @@ pub fn read_contracts(
     cc.set("group.id", "mesh-contract-cli")
         .set("enable.auto.commit", "false");
     let consumer: BaseConsumer = cc.create().map_err(kafka_err("create consumer"))?;
+    let mut out = BTreeMap::new();
+    // Nothing applied yet on a broker that has no contracts topic (`diff` before any `apply`).
+    if existing_topics(kafka, &[topic.to_owned()])?.is_empty() {
+        return Ok(out);
+    }
     let (_, high) = consumer
         .fetch_watermarks(topic, 0, TIMEOUT)
         .map_err(kafka_err(&format!("read the end of `{topic}`")))?;
-    let mut out = BTreeMap::new();
     if high <= 0 {
         return Ok(out);
     }
