@@ -15,6 +15,7 @@ pub mod lint;
 pub mod provision;
 pub mod registry;
 pub mod state;
+pub mod summary;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
