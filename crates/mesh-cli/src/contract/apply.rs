@@ -76,7 +76,12 @@ pub struct Outcome {
     pub details: Vec<String>,
 }
 
-pub async fn run(args: &ApplyArgs, mode: Mode, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+pub async fn run(
+    args: &ApplyArgs,
+    kafka: &KafkaConfig,
+    mode: Mode,
+    out: &mut dyn Write,
+) -> Result<ExitCode, CliError> {
     let (results, findings) = files::lint_all(&args.paths, &args.governance)?;
     let mut errors = findings
         .iter()
@@ -105,7 +110,14 @@ pub async fn run(args: &ApplyArgs, mode: Mode, out: &mut dyn Write) -> Result<Ex
         .map_err(io_err)?;
         return Ok(ExitCode::FAILURE);
     }
-    let kafka = KafkaConfig::with_bootstrap(args.bootstrap_server.clone());
+    let mut kafka = kafka.clone();
+    if let Some(b) = &args.bootstrap_server {
+        kafka.bootstrap_servers = Some(b.clone());
+    }
+    if kafka.bootstrap_servers.is_none() {
+        kafka.bootstrap_servers = Some("localhost:9092".into());
+    }
+    kafka.validate()?;
     let target = Target {
         registry: RegistryClient::new(&args.registry_url),
         provisioner: Provisioner::admin(&kafka)?,

@@ -64,6 +64,7 @@ pub struct LintArgs {
     /// Contract files, or directories searched for `*.odcs.yaml`.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+    /// text: `file:line:col: severity[code]: message`; json: for machines.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
     #[command(flatten)]
@@ -98,6 +99,7 @@ pub struct InitArgs {
 
 #[derive(Debug, Args)]
 pub struct DocsArgs {
+    /// Contract files, or directories searched for `*.odcs.yaml`.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output directory (created): `index.md` plus one page per product.
@@ -109,14 +111,16 @@ pub struct DocsArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// Contract files, or directories searched for `*.odcs.yaml`.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Schema registry (Confluent API).
     #[arg(long, default_value = "http://localhost:8081", value_name = "URL")]
     pub registry_url: String,
-    /// Kafka bootstrap servers.
-    #[arg(long, default_value = "localhost:9092", value_name = "HOST:PORT")]
-    pub bootstrap_server: String,
+    /// Kafka bootstrap servers [default: kafka.bootstrap_servers of --config, else
+    /// localhost:9092 (`mesh up`'s)]. TLS/SASL settings come from the config's [kafka].
+    #[arg(long, value_name = "HOST:PORT")]
+    pub bootstrap_server: Option<String>,
     /// The contracts topic.
     #[arg(long, default_value = "_mesh.contracts", value_name = "TOPIC")]
     pub contracts_topic: String,
@@ -124,8 +128,12 @@ pub struct ApplyArgs {
     pub governance: GovernanceArgs,
 }
 
-/// Runs a `mesh contract` command; the exit code says whether it succeeded.
-pub async fn run(args: &ContractArgs) -> Result<ExitCode, CliError> {
+/// Runs a `mesh contract` command; `kafka` is the config's `[kafka]` section (client security
+/// settings). The exit code says whether it succeeded.
+pub async fn run(
+    args: &ContractArgs,
+    kafka: &mesh_kafka::KafkaConfig,
+) -> Result<ExitCode, CliError> {
     let mut out = std::io::stdout().lock();
     match &args.command {
         ContractCommand::Lint(a) => lint::run(a, &mut out),
@@ -133,11 +141,11 @@ pub async fn run(args: &ContractArgs) -> Result<ExitCode, CliError> {
         ContractCommand::Docs(a) => docs::run(a, &mut out),
         ContractCommand::Diff(a) => {
             drop(out);
-            apply::run(a, apply::Mode::Diff, &mut std::io::stdout()).await
+            apply::run(a, kafka, apply::Mode::Diff, &mut std::io::stdout()).await
         }
         ContractCommand::Apply(a) => {
             drop(out);
-            apply::run(a, apply::Mode::Apply, &mut std::io::stdout()).await
+            apply::run(a, kafka, apply::Mode::Apply, &mut std::io::stdout()).await
         }
     }
 }
