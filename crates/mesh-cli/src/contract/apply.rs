@@ -125,7 +125,11 @@ pub async fn run(
         contracts_topic: args.contracts_topic.clone(),
     };
     let outcomes = apply_all(&target, &contracts, mode).await?;
-    writeln!(out, "{}", super::summary::summary(&outcomes, mode)).map_err(io_err)?;
+    let text = match args.format {
+        super::OutputFormat::Text => super::summary::summary(&outcomes, mode),
+        super::OutputFormat::Json => super::summary::json(&outcomes),
+    };
+    writeln!(out, "{text}").map_err(io_err)?;
     let bad = outcomes
         .iter()
         .any(|o| matches!(o.result, Applied::Refused | Applied::Failed));

@@ -124,6 +124,9 @@ pub struct ApplyArgs {
     /// The contracts topic.
     #[arg(long, default_value = "_mesh.contracts", value_name = "TOPIC")]
     pub contracts_topic: String,
+    /// text: a summary table; json: one object per contract (product, result, details).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     #[command(flatten)]
     pub governance: GovernanceArgs,
 }

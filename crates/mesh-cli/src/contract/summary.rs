@@ -53,3 +53,12 @@ pub fn summary(outcomes: &[Outcome], mode: Mode) -> String {
     }
     s
 }
+
+/// The outcomes for machines: `[{"product": key, "result": ..., "details": [...]}]`.
+pub fn json(outcomes: &[Outcome]) -> String {
+    let v: Vec<serde_json::Value> = outcomes
+        .iter()
+        .map(|o| serde_json::json!({"product": o.key, "result": o.result.as_str(), "details": o.details}))
+        .collect();
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
