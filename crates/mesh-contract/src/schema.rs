@@ -243,7 +243,18 @@ impl Ctx<'_, '_> {
         if let Some((d, _)) = r.string(p, "description") {
             f.description = Some(d);
         }
-        f.logical_type = r.string(p, "logicalType").map(|s| s.0);
+        let logical = r.string(p, "logicalType");
+        if let Some((lt, pos)) = &logical
+            && !logical_fits(lt, &f.physical_type)
+        {
+            r.diags.error_hint(
+                *pos,
+                code::TYPE,
+                format!("logicalType `{lt}` does not fit the schema's `{}` for `{}`", f.physical_type, f.path),
+                "ODCS logical types: string, integer, number, boolean, timestamp, date, time, object, array",
+            );
+        }
+        f.logical_type = logical.map(|s| s.0);
         f.classification = r.string(p, "classification").map(|s| s.0);
         f.required |= required;
         f.tags = r
@@ -385,6 +396,29 @@ fn check_unique_names(r: &mut Reader<'_>, rules: &[RuleSpec], pos: Pos) {
                 "rule names must be unique within a contract (they name DLQ reasons and metrics)",
             );
         }
+    }
+}
+
+/// Whether an ODCS `logicalType` can describe a physical (Avro / JSON Schema) type.
+fn logical_fits(logical: &str, physical: &str) -> bool {
+    let p = physical.trim_end_matches('?');
+    let p = p.split_whitespace().next().unwrap_or(p); // `enum com.x.Status` → `enum`
+    match logical {
+        "string" => ["string", "enum", "uuid", "bytes", "fixed"].contains(&p),
+        "integer" => ["int", "long", "integer"].contains(&p),
+        "number" => is_numeric(p) || p.starts_with("decimal"),
+        "boolean" => p == "boolean",
+        "timestamp" | "date" | "time" => {
+            p == "string"
+                || ["int", "long"].contains(&p)
+                || p.starts_with("timestamp")
+                || p.starts_with("date")
+                || p.starts_with("time")
+                || p.starts_with("local-timestamp")
+        }
+        "object" => ["record", "object", "map"].contains(&p),
+        "array" => p == "array",
+        _ => false,
     }
 }
 

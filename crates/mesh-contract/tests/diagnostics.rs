@@ -108,6 +108,15 @@ fn type_errors_name_the_expected_type() {
         "c.yaml:23:19: error[type]: `required` must be true or false, found string",
         "",
     );
+    let text = BASE.replace(
+        "- name: id\n        required: true",
+        "- name: id\n        required: true\n        logicalType: integer",
+    );
+    assert_one(
+        &text,
+        "c.yaml:24:22: error[type]: logicalType `integer` does not fit the schema's `string` for `id`",
+        "ODCS logical types",
+    );
     let text = BASE.replace("    value: 5\n", "    value: [5]\n");
     assert_one(&text, "c.yaml:", "latency needs a positive `value`");
 }
