@@ -46,6 +46,8 @@ pub enum Command {
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Data contracts (ODCS v3): lint, init, docs, diff, apply.
+    Contract(crate::contract::ContractArgs),
 }
 
 #[derive(Debug, Args)]

@@ -26,4 +26,7 @@ pub enum CliError {
          stop it or pass another --data-dir"
     )]
     DataDirLocked { path: PathBuf },
+    /// `mesh contract ...` failures (diagnostics are printed, not errors).
+    #[error("{0}")]
+    Contract(String),
 }

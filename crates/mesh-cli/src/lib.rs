@@ -5,6 +5,8 @@
 //!   and every service, in one process.
 //! - [`cli`]: the command line.
 //! - [`lineage`]: `mesh lineage [serve]` and `mesh lineage show`.
+//! - [`contract`]: `mesh contract lint|init|docs|diff|apply`, and the contract provisioning
+//!   `mesh up` does on its embedded broker.
 //!
 //! `main.rs` stays thin: parse, load config, init telemetry, dispatch, wait for a signal, drain.
 
@@ -12,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod lineage;
 pub mod registry_store;
+pub mod contract;
 pub mod up;
 
 mod error;

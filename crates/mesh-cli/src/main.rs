@@ -88,6 +88,16 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             Some(LineageCommand::Serve(serve)) => serve_lineage(&cli, serve).await,
             None => serve_lineage(&cli, &args.serve).await,
         },
+        Command::Contract(args) => {
+            let quiet = cli.log_level.is_none();
+            let config = service_config(&cli, |c| {
+                // A client command: only warnings unless asked (--log-level / RUST_LOG).
+                if quiet {
+                    c.telemetry.log_level = "warn".into();
+                }
+            })?;
+            mesh_cli::contract::run(args, &config.kafka).await
+        }
         Command::Up(args) => {
             let config = service_config(&cli, |c| args.apply(c))?;
             let root = Shutdown::new();

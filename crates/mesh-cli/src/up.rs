@@ -37,6 +37,8 @@ pub struct Running {
     /// (service name, HTTP address) of each started service.
     pub services: Vec<(&'static str, std::net::SocketAddr)>,
     pub data_dir: PathBuf,
+    /// The example contracts applied on the embedded broker (empty with real Kafka).
+    pub contracts: Vec<crate::contract::apply::Outcome>,
     _registry: RunningRegistry,
     _lineage: mesh_lineage::RunningLineage,
     _lock: File,
@@ -77,6 +79,12 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
             mesh_registry::start(registry_config, &shutdown.child()).await?
         }
     };
+    let contracts = match &broker {
+        Broker::Embedded(_) => {
+            embedded_contracts(config, &kafka, &provisioner, registry.addr, shutdown).await?
+        }
+        Broker::External { .. } => Vec::new(),
+    };
     // Services start here as they are built (gateway 8095, freshness 8096, lineage 5000).
     let lineage_dir = Some(config.data_dir.join("lineage"));
     let lineage = crate::lineage::start(config, &kafka, lineage_dir, &shutdown.child()).await?;
@@ -87,10 +95,32 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
         topics,
         services,
         data_dir: config.data_dir.clone(),
+        contracts,
         _registry: registry,
         _lineage: lineage,
         _lock: lock,
     })
+}
+
+/// The embedded broker has no CreateTopics: this process provisions the topics of every
+/// contract in `_mesh.contracts`, then applies the example contracts (docs/contracts.md).
+async fn embedded_contracts(
+    config: &MeshConfig,
+    kafka: &KafkaConfig,
+    provisioner: &Provisioner,
+    registry: std::net::SocketAddr,
+    shutdown: &Shutdown,
+) -> Result<Vec<crate::contract::apply::Outcome>, CliError> {
+    use crate::contract::provision;
+    let topic = config.topics.contracts.clone();
+    provision::start_provisioner(
+        kafka.clone(),
+        topic.clone(),
+        provisioner.clone(),
+        &shutdown.child(),
+    )?;
+    let url = format!("http://{registry}");
+    provision::apply_examples(&url, kafka.clone(), provisioner.clone(), &topic).await
 }
 
 fn lock_data_dir(dir: &Path) -> Result<File, CliError> {
@@ -127,6 +157,14 @@ impl Running {
             }
         }
         let names: Vec<&str> = self.topics.iter().map(|(t, _)| t.as_str()).collect();
+        if !self.contracts.is_empty() {
+            let applied: Vec<String> = self
+                .contracts
+                .iter()
+                .map(|o| format!("{} ({})", o.key, o.result.as_str()))
+                .collect();
+            let _ = writeln!(s, "  contracts  {}", applied.join(", "));
+        }
         let _ = writeln!(s, "  topics     {}", names.join(", "));
         let _ = writeln!(s, "  data dir   {}", self.data_dir.display());
         for (name, addr) in &self.services {

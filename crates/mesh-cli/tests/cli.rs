@@ -87,13 +87,15 @@ fn up_keeps_registry_state_in_the_data_dir_across_restarts() {
         Some(schema),
     );
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("\"id\":1"), "{body}");
+    // `mesh up` registered the example contracts' schemas first: remember this schema's id.
+    let id: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let id = id["id"].as_i64().unwrap();
     assert_eq!(up.stop("INT", Duration::from_secs(15)), 0);
 
     let up = Up::start(dir.path());
     let (status, body) = http(&up.service("registry"), "GET", "/subjects", None);
     assert_eq!(status, 200);
-    assert_eq!(body, r#"["orders.order.raw-value"]"#);
+    assert!(body.contains(r#""orders.order.raw-value""#), "{body}");
     let (_, body) = http(
         &up.service("registry"),
         "GET",
@@ -101,7 +103,7 @@ fn up_keeps_registry_state_in_the_data_dir_across_restarts() {
         None,
     );
     assert!(
-        body.contains("\"version\":1") && body.contains("\"id\":1"),
+        body.contains("\"version\":1") && body.contains(&format!("\"id\":{id}")),
         "{body}"
     );
     assert_eq!(up.stop("TERM", Duration::from_secs(15)), 0);

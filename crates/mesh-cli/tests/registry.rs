@@ -141,7 +141,12 @@ fn up_holds_its_registry_store_against_export_and_import() {
     assert_eq!(up.stop("INT", Duration::from_secs(15)), 0);
     let (code, out, err) = transfer("export", &dir.path().join("registry"), &file);
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.starts_with("exported 0 records"), "{out}");
+    // What `mesh up` registered: the example contracts' three value schemas and one key schema,
+    // and their subjects' configs.
+    assert!(
+        out.starts_with("exported 7 records (CONFIG 3, SCHEMA 4)"),
+        "{out}"
+    );
 }
 
 #[test]

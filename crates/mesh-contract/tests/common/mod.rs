@@ -1,0 +1,46 @@
+//! Shared test helpers: files relative to a directory, the example governance.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use mesh_contract::SourceReader;
+use mesh_contract::lint::{Governance, LintResult, lint};
+
+pub struct Dir(pub PathBuf);
+
+impl SourceReader for Dir {
+    fn read(&self, path: &str) -> Result<String, String> {
+        std::fs::read_to_string(self.0.join(path)).map_err(|e| e.to_string())
+    }
+}
+
+pub fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/examples")
+}
+
+pub fn example_governance() -> Governance {
+    let dir = examples();
+    let p = std::fs::read_to_string(dir.join("policies.yaml")).unwrap();
+    let d = std::fs::read_to_string(dir.join("domains.yaml")).unwrap();
+    let (gov, findings) = Governance::load(Some(("policies.yaml", &p)), Some(("domains.yaml", &d)));
+    assert!(findings.is_empty(), "{findings:#?}");
+    gov
+}
+
+pub fn lint_file(path: &Path, gov: &Governance) -> LintResult {
+    let text = std::fs::read_to_string(path).unwrap();
+    let dir = Dir(path.parent().unwrap().to_path_buf());
+    lint(&path.display().to_string(), &text, &dir, gov)
+}
+
+/// Lints YAML text whose schema files come from `files`.
+pub fn lint_text(text: &str, files: &[(&str, &str)], gov: &Governance) -> LintResult {
+    let mem = mesh_contract::MemoryFiles(
+        files
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+    );
+    lint("c.yaml", text, &mem, gov)
+}
