@@ -1,0 +1,423 @@
+//! Observing products from the broker alone, without reading whole topics:
+//!
+//! 1. one metadata request for every topic (missing topics, partition counts);
+//! 2. one batched ListOffsets(latest) for every partition of every product;
+//! 3. only for partitions whose high watermark moved: fetch the last record. The offset just
+//!    below the high watermark may be a transaction marker (or an aborted record a
+//!    read-committed reader skips), so when the partition ends without a record the start steps
+//!    back (1, 8, 64, … offsets) until one is found or offset 0 is reached;
+//! 4. per consumer group: committed offsets (OffsetFetch), and for a group that is behind, the
+//!    timestamp of the record at its committed offset — measured, not interpolated.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use mesh_kafka::KafkaConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError as RdError, RDKafkaErrorCode};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::FreshnessError;
+use crate::observe::{
+    GroupObservation, GroupPartition, ObservationSource, PartitionObservation, ProductObservation,
+    Target, TopicObservation,
+};
+
+/// The group id of the monitor's own reader (never commits; excluded from discovery).
+pub const READER_GROUP: &str = "mesh-freshness-reader";
+
+/// Reads freshness and lag from Kafka.
+pub struct KafkaSource {
+    kafka: KafkaConfig,
+    reader: BaseConsumer,
+    timeout: Duration,
+    discover_groups: bool,
+    /// (topic, partition) → (high watermark, newest timestamp) at the last look.
+    newest: HashMap<(String, i32), (i64, Option<i64>)>,
+    /// (topic, partition, offset) → timestamp of the record there.
+    at_offset: HashMap<(String, i32, i64), Option<i64>>,
+    group_clients: HashMap<String, BaseConsumer>,
+}
+
+impl std::fmt::Debug for KafkaSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaSource")
+            .field("partitions_cached", &self.newest.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl KafkaSource {
+    pub fn new(
+        kafka: &KafkaConfig,
+        timeout: Duration,
+        discover_groups: bool,
+    ) -> Result<Self, FreshnessError> {
+        let reader = consumer(kafka, READER_GROUP)?;
+        Ok(Self {
+            kafka: kafka.clone(),
+            reader,
+            timeout,
+            discover_groups,
+            newest: HashMap::new(),
+            at_offset: HashMap::new(),
+            group_clients: HashMap::new(),
+        })
+    }
+
+    fn observe_all(&mut self, targets: &[Target]) -> Result<Vec<ProductObservation>, String> {
+        let metadata = self
+            .reader
+            .fetch_metadata(None, self.timeout)
+            .map_err(|e| e.to_string())?;
+        let mut partitions: HashMap<&str, Vec<i32>> = HashMap::new();
+        for t in metadata.topics() {
+            let missing = matches!(
+                t.error().map(RDKafkaErrorCode::from),
+                Some(RDKafkaErrorCode::UnknownTopicOrPartition)
+            );
+            if !missing && !t.partitions().is_empty() {
+                partitions.insert(t.name(), t.partitions().iter().map(|p| p.id()).collect());
+            }
+        }
+        // High watermarks of every partition of every product, in one batched request.
+        let mut tpl = TopicPartitionList::new();
+        for t in targets {
+            for p in partitions.get(t.topic.as_str()).into_iter().flatten() {
+                tpl.add_partition_offset(&t.topic, *p, Offset::End)
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        let ends = if tpl.count() == 0 {
+            tpl
+        } else {
+            self.reader
+                .offsets_for_times(tpl, self.timeout)
+                .map_err(|e| e.to_string())?
+        };
+        let mut hw: HashMap<(String, i32), i64> = HashMap::new();
+        for e in ends.elements() {
+            if let Offset::Offset(o) = e.offset() {
+                hw.insert((e.topic().to_owned(), e.partition()), o);
+            }
+        }
+        let discovered = if self.discover_groups {
+            self.list_groups()
+        } else {
+            Vec::new()
+        };
+
+        // Newest records where the high watermark moved.
+        let mut stale = Vec::new();
+        for ((topic, p), h) in &hw {
+            let cached = self.newest.get(&(topic.clone(), *p));
+            if cached.is_none_or(|(old, _)| old != h) {
+                stale.push((topic.clone(), *p, *h));
+            }
+        }
+        let found = self.newest_records(&stale)?;
+        for (topic, p, h) in stale {
+            let ts = found.get(&(topic.clone(), p)).copied().flatten();
+            self.newest.insert((topic, p), (h, ts));
+        }
+
+        let mut out = Vec::with_capacity(targets.len());
+        for t in targets {
+            let Some(parts) = partitions.get(t.topic.as_str()) else {
+                out.push(observation(t, TopicObservation::Missing, Vec::new()));
+                continue;
+            };
+            let mut obs = Vec::with_capacity(parts.len());
+            for p in parts {
+                let key = (t.topic.clone(), *p);
+                let (high_watermark, newest_ts) =
+                    self.newest.get(&key).copied().unwrap_or((0, None));
+                obs.push(PartitionObservation {
+                    partition: *p,
+                    high_watermark,
+                    newest_ts,
+                });
+            }
+            let mut groups: Vec<String> = t.groups.clone();
+            for g in &discovered {
+                if !groups.contains(g) {
+                    groups.push(g.clone());
+                }
+            }
+            let mut group_obs = Vec::new();
+            for g in groups {
+                let explicit = t.groups.contains(&g);
+                if let Some(o) = self.group(&g, &t.topic, &obs)?
+                    && (explicit || o.partitions.iter().any(|p| p.committed.is_some()))
+                {
+                    group_obs.push(o);
+                }
+            }
+            out.push(observation(t, TopicObservation::Partitions(obs), group_obs));
+        }
+        Ok(out)
+    }
+
+    /// Groups the broker knows (ListGroups); empty where unsupported (the librdkafka mock).
+    fn list_groups(&self) -> Vec<String> {
+        match self.reader.fetch_group_list(None, self.timeout) {
+            Ok(list) => list
+                .groups()
+                .iter()
+                .map(|g| g.name().to_owned())
+                .filter(|n| n != READER_GROUP)
+                .collect(),
+            Err(e) => {
+                tracing::debug!(error = %e, "ListGroups unavailable; only configured groups are measured");
+                Vec::new()
+            }
+        }
+    }
+
+    fn group(
+        &mut self,
+        group: &str,
+        topic: &str,
+        parts: &[PartitionObservation],
+    ) -> Result<Option<GroupObservation>, String> {
+        if !self.group_clients.contains_key(group) {
+            let c = consumer(&self.kafka, group).map_err(|e| e.to_string())?;
+            self.group_clients.insert(group.to_owned(), c);
+        }
+        let client = &self.group_clients[group];
+        let mut tpl = TopicPartitionList::new();
+        for p in parts {
+            tpl.add_partition(topic, p.partition);
+        }
+        let committed = client
+            .committed_offsets(tpl, self.timeout)
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::with_capacity(parts.len());
+        let mut behind = Vec::new();
+        for p in parts {
+            let c = committed
+                .find_partition(topic, p.partition)
+                .and_then(|e| match e.offset() {
+                    Offset::Offset(o) => Some(o),
+                    _ => None,
+                });
+            if let Some(c) = c
+                && c < p.high_watermark
+                && !self
+                    .at_offset
+                    .contains_key(&(topic.to_owned(), p.partition, c))
+            {
+                behind.push((topic.to_owned(), p.partition, c));
+            }
+            out.push(GroupPartition {
+                partition: p.partition,
+                committed: c,
+                high_watermark: p.high_watermark,
+                committed_ts: None,
+            });
+        }
+        let firsts = self.read(&behind, Mode::First)?;
+        for (t, p, o) in behind {
+            let ts = firsts
+                .get(&(t.clone(), p))
+                .and_then(|r| r.first)
+                .map(|(_, ts)| ts);
+            self.at_offset.insert((t, p, o), ts);
+        }
+        for gp in &mut out {
+            if let Some(c) = gp.committed
+                && c < gp.high_watermark
+            {
+                gp.committed_ts = self
+                    .at_offset
+                    .get(&(topic.to_owned(), gp.partition, c))
+                    .copied()
+                    .flatten();
+            }
+        }
+        // Bound the cache: only current committed positions matter.
+        if self.at_offset.len() > 100_000 {
+            self.at_offset.clear();
+        }
+        Ok(Some(GroupObservation {
+            group: group.to_owned(),
+            partitions: out,
+        }))
+    }
+
+    /// The newest record's timestamp for each (topic, partition, high watermark).
+    fn newest_records(
+        &mut self,
+        stale: &[(String, i32, i64)],
+    ) -> Result<HashMap<(String, i32), Option<i64>>, String> {
+        let mut result = HashMap::new();
+        let mut todo: Vec<(String, i32, i64, i64)> = Vec::new();
+        for (t, p, h) in stale {
+            if *h <= 0 {
+                result.insert((t.clone(), *p), None);
+            } else {
+                todo.push((t.clone(), *p, *h, 1));
+            }
+        }
+        while !todo.is_empty() {
+            let reqs: Vec<(String, i32, i64)> = todo
+                .iter()
+                .map(|(t, p, h, back)| (t.clone(), *p, (h - back).max(0)))
+                .collect();
+            let got = self.read(&reqs, Mode::Last)?;
+            let mut next = Vec::new();
+            for (t, p, h, back) in todo {
+                match got.get(&(t.clone(), p)).and_then(|r| r.last) {
+                    Some((_, ts)) => {
+                        result.insert((t, p), Some(ts));
+                    }
+                    // Only markers (or aborted records) there: step back, unless at the start.
+                    None if h - back > 0 => next.push((t, p, h, back * 8)),
+                    None => {
+                        result.insert((t, p), None);
+                    }
+                }
+            }
+            todo = next;
+        }
+        Ok(result)
+    }
+
+    /// Reads from each (topic, partition, start) until the partition's end (or, in
+    /// [`Mode::First`], its first record). rdkafka's end-of-partition event names the partition
+    /// number but not the topic, so each batch holds each partition number once.
+    fn read(
+        &self,
+        reqs: &[(String, i32, i64)],
+        mode: Mode,
+    ) -> Result<HashMap<(String, i32), Read>, String> {
+        let mut out = HashMap::new();
+        let mut rest: Vec<(String, i32, i64)> = reqs.to_vec();
+        while !rest.is_empty() {
+            let mut seen = std::collections::HashSet::new();
+            let (batch, later): (Vec<_>, Vec<_>) =
+                rest.into_iter().partition(|(_, p, _)| seen.insert(*p));
+            out.extend(self.read_batch(&batch, mode)?);
+            rest = later;
+        }
+        Ok(out)
+    }
+
+    fn read_batch(
+        &self,
+        reqs: &[(String, i32, i64)],
+        mode: Mode,
+    ) -> Result<HashMap<(String, i32), Read>, String> {
+        let mut out: HashMap<(String, i32), Read> = HashMap::new();
+        // Events left from an earlier assignment must not end this one.
+        while self.reader.poll(Duration::ZERO).is_some() {}
+        let mut tpl = TopicPartitionList::new();
+        for (t, p, start) in reqs {
+            tpl.add_partition_offset(t, *p, Offset::Offset(*start))
+                .map_err(|e| e.to_string())?;
+            out.insert((t.clone(), *p), Read::default());
+        }
+        self.reader.assign(&tpl).map_err(|e| e.to_string())?;
+        let mut open = reqs.len();
+        let deadline = Instant::now() + self.timeout;
+        while open > 0 && Instant::now() < deadline {
+            let Some(msg) = self.reader.poll(Duration::from_millis(100)) else {
+                continue;
+            };
+            let (key, done) = match msg {
+                Ok(m) => {
+                    let key = (m.topic().to_owned(), m.partition());
+                    let ts = m.timestamp().to_millis().unwrap_or(0);
+                    let Some(r) = out.get_mut(&key) else { continue };
+                    if r.done {
+                        continue;
+                    }
+                    r.first.get_or_insert((m.offset(), ts));
+                    r.last = Some((m.offset(), ts));
+                    (key, mode == Mode::First)
+                }
+                Err(RdError::PartitionEOF(p)) => {
+                    // rdkafka's EOF error names the partition only; match it to a request.
+                    let key = out
+                        .iter()
+                        .find(|((_, pp), r)| *pp == p && !r.done)
+                        .map(|(k, _)| k.clone());
+                    match key {
+                        Some(k) => (k, true),
+                        None => continue,
+                    }
+                }
+                Err(e) => return Err(e.to_string()),
+            };
+            if done
+                && let Some(r) = out.get_mut(&key)
+                && !r.done
+            {
+                r.done = true;
+                open -= 1;
+            }
+        }
+        let _ = self.reader.unassign();
+        if open > 0 {
+            return Err(format!(
+                "timed out reading {open} partition(s) after {:?}",
+                self.timeout
+            ));
+        }
+        Ok(out)
+    }
+}
+
+impl ObservationSource for KafkaSource {
+    fn observe(&mut self, targets: &[Target], _now_ms: i64) -> Vec<ProductObservation> {
+        match self.observe_all(targets) {
+            Ok(obs) => obs,
+            Err(reason) => {
+                tracing::warn!(%reason, "broker unreachable; freshness unknown");
+                targets
+                    .iter()
+                    .map(|t| {
+                        observation(t, TopicObservation::Unreachable(reason.clone()), Vec::new())
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    First,
+    Last,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Read {
+    first: Option<(i64, i64)>,
+    last: Option<(i64, i64)>,
+    done: bool,
+}
+
+fn observation(
+    t: &Target,
+    topic: TopicObservation,
+    groups: Vec<GroupObservation>,
+) -> ProductObservation {
+    ProductObservation {
+        product_id: t.product_id.clone(),
+        topic,
+        groups,
+        data_loss: Vec::new(),
+    }
+}
+
+fn consumer(kafka: &KafkaConfig, group: &str) -> Result<BaseConsumer, FreshnessError> {
+    let mut c = kafka.client_config("freshness")?;
+    c.set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "true")
+        .set("auto.offset.reset", "earliest")
+        .set("isolation.level", "read_committed");
+    Ok(c.create()?)
+}

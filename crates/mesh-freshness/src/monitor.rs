@@ -1,0 +1,461 @@
+//! The monitor: contracts in, observations in, alert events and a snapshot out. No I/O — the
+//! service ([`crate::service`]) feeds it from Kafka on a timer; tests feed it with a manual
+//! clock.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+use mesh_contract::ResolvedContract;
+use mesh_contract::model::Status as ContractStatus;
+
+use crate::alerts::{AlertBook, AlertState, Damping, Transition};
+use crate::config::FreshnessConfig;
+use crate::evaluate::{self, Reading};
+use crate::model::{AlertKey, AlertKind, Severity, Status, Subject};
+use crate::observe::{ProductObservation, Target, TopicObservation};
+use crate::silences::Silences;
+use crate::snapshot::{AlertView, GroupView, PartitionView, ProductView};
+
+/// A transition with what a receiver needs to act on it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertEvent {
+    pub transition: Transition,
+    pub labels: BTreeMap<String, String>,
+    pub summary: String,
+    pub description: String,
+    pub runbook_url: String,
+    pub silenced: bool,
+}
+
+#[derive(Debug)]
+struct GroupHistory {
+    offsets: Vec<(i32, Option<i64>)>,
+    changed_at: i64,
+}
+
+/// Everything the monitor holds.
+#[derive(Debug)]
+pub struct Monitor {
+    config: FreshnessConfig,
+    /// `_mesh.contracts` by record key (`<product id>/v<major>`).
+    records: BTreeMap<String, Arc<ResolvedContract>>,
+    /// The contract evaluated per product id: the highest non-retired major this shard owns.
+    products: BTreeMap<String, Arc<ResolvedContract>>,
+    book: AlertBook,
+    pub silences: Silences,
+    groups: HashMap<(String, String), GroupHistory>,
+    views: BTreeMap<String, ProductView>,
+}
+
+impl Monitor {
+    pub fn new(config: FreshnessConfig) -> Self {
+        let book = AlertBook::new(Damping {
+            hysteresis: config.hysteresis,
+            resolve_after_ms: config.resolve_after.as_millis() as u64,
+        });
+        Self {
+            config,
+            records: BTreeMap::new(),
+            products: BTreeMap::new(),
+            book,
+            silences: Silences::default(),
+            groups: HashMap::new(),
+            views: BTreeMap::new(),
+        }
+    }
+
+    /// Applies one `_mesh.contracts` record (`None` = tombstone: retired).
+    pub fn apply_contract(&mut self, key: &str, contract: Option<ResolvedContract>) {
+        match contract {
+            Some(c) => self.records.insert(key.to_owned(), Arc::new(c)),
+            None => self.records.remove(key),
+        };
+        self.products.clear();
+        for c in self.records.values() {
+            if c.status == ContractStatus::Retired || !self.config.shard.owns(&c.product_id) {
+                continue;
+            }
+            let newer = self
+                .products
+                .get(&c.product_id)
+                .is_none_or(|cur| cur.major < c.major);
+            if newer {
+                self.products.insert(c.product_id.clone(), Arc::clone(c));
+            }
+        }
+    }
+
+    /// What to observe this round.
+    pub fn targets(&self) -> Vec<Target> {
+        self.products
+            .values()
+            .map(|c| Target {
+                product_id: c.product_id.clone(),
+                topic: c.topics.validated.clone(),
+                groups: self
+                    .config
+                    .groups
+                    .get(&c.product_id)
+                    .cloned()
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// Evaluates one round of observations at `now`; returns the alert transitions.
+    pub fn evaluate(&mut self, observations: Vec<ProductObservation>, now: i64) -> Vec<AlertEvent> {
+        let mut out = Vec::new();
+        let mut views = BTreeMap::new();
+        for obs in observations {
+            let Some(contract) = self.products.get(&obs.product_id).cloned() else {
+                continue;
+            };
+            let view = self.evaluate_product(&contract, obs, now, &mut out);
+            views.insert(contract.product_id.clone(), view);
+        }
+        let products: HashSet<&String> = self.products.keys().collect();
+        self.book.resolve_unseen(
+            &HashSet::new(),
+            |k| !products.contains(&k.product_id),
+            now,
+            &mut out,
+        );
+        self.views = views;
+        for view in self.views.values_mut() {
+            view.alerts = self
+                .book
+                .active()
+                .filter(|a| a.key.product_id == view.product)
+                .map(|a| AlertView::of(a, self.silences.silenced(&a.key, now)))
+                .collect();
+        }
+        out.into_iter().map(|t| self.decorate(t, now)).collect()
+    }
+
+    fn evaluate_product(
+        &mut self,
+        contract: &ResolvedContract,
+        obs: ProductObservation,
+        now: i64,
+        out: &mut Vec<Transition>,
+    ) -> ProductView {
+        let pid = contract.product_id.as_str();
+        let sla = contract.sla.freshness.as_ref();
+        let for_ms = sla.map_or(0, |s| s.for_ms);
+        let skew = self.config.clock_skew_tolerance.as_millis() as u64;
+        let mut round = Round {
+            seen: HashSet::new(),
+            out,
+            now,
+        };
+        let mut view = ProductView::new(contract);
+        let product_key = |kind| AlertKey::new(pid, Subject::Product, kind);
+        match obs.topic {
+            TopicObservation::Unreachable(reason) => {
+                round.feed(
+                    &mut self.book,
+                    product_key(AlertKind::BrokerUnreachable),
+                    Reading::Level(Some(Severity::Critical)),
+                    0,
+                );
+                // Nothing is known: every other alert keeps its state until the broker answers.
+                for a in self.book.active() {
+                    if a.key.product_id == pid {
+                        round.seen.insert(a.key.clone());
+                    }
+                }
+                view.status = Status::BrokerUnreachable;
+                view.reason = Some(reason);
+                // Keep the last known partitions and groups, marked as stale by the status.
+                if let Some(prev) = self.views.get(pid) {
+                    view.partitions = prev.partitions.clone();
+                    view.groups = prev.groups.clone();
+                }
+            }
+            TopicObservation::Missing => {
+                round.feed(
+                    &mut self.book,
+                    product_key(AlertKind::TopicMissing),
+                    Reading::Level(Some(Severity::Critical)),
+                    0,
+                );
+                view.status = Status::TopicMissing;
+                view.reason = Some(format!(
+                    "topic {} does not exist",
+                    contract.topics.validated
+                ));
+            }
+            TopicObservation::Partitions(parts) => {
+                let mut worst: Option<Status> = None;
+                for p in &parts {
+                    let e = evaluate::partition(sla, p.newest_ts, now, skew);
+                    let subject = Subject::Partition(p.partition);
+                    round.feed(
+                        &mut self.book,
+                        AlertKey::new(pid, subject.clone(), AlertKind::Freshness),
+                        e.freshness,
+                        for_ms,
+                    );
+                    round.feed(
+                        &mut self.book,
+                        AlertKey::new(pid, subject, AlertKind::ClockSkew),
+                        e.clock_skew,
+                        0,
+                    );
+                    if e.status != Status::NoData
+                        && worst.is_none_or(|w| e.status.rank() > w.rank())
+                    {
+                        worst = Some(e.status);
+                    }
+                    if let Some(age) = e.age_ms {
+                        view.age_ms = Some(view.age_ms.map_or(age, |a: i64| a.max(age)));
+                    }
+                    view.partitions.push(PartitionView {
+                        partition: p.partition,
+                        status: e.status,
+                        age_seconds: e.age_ms.map(|a| a as f64 / 1000.0),
+                        high_watermark: p.high_watermark,
+                    });
+                }
+                view.status = worst.unwrap_or(if sla.is_some() {
+                    Status::NoData
+                } else {
+                    Status::NoSla
+                });
+            }
+        }
+        for g in &obs.groups {
+            let history_key = (pid.to_owned(), g.group.clone());
+            let offsets: Vec<(i32, Option<i64>)> = g
+                .partitions
+                .iter()
+                .map(|p| (p.partition, p.committed))
+                .collect();
+            let hist = self.groups.entry(history_key).or_insert(GroupHistory {
+                offsets: offsets.clone(),
+                changed_at: now,
+            });
+            if hist.offsets != offsets {
+                hist.offsets = offsets;
+                hist.changed_at = now;
+            }
+            let lag_ms = g
+                .partitions
+                .iter()
+                .filter_map(|p| p.committed_ts.map(|ts| now - ts))
+                .max()
+                .unwrap_or(0);
+            let offset_lag: i64 = g.partitions.iter().map(|p| p.offset_lag()).sum();
+            let (mut status, reading) = evaluate::group_lag(sla, lag_ms, now);
+            let stopped = offset_lag > 0
+                && now - hist.changed_at >= self.config.group_stopped_after.as_millis() as i64;
+            let subject = Subject::Group(g.group.clone());
+            round.feed(
+                &mut self.book,
+                AlertKey::new(pid, subject.clone(), AlertKind::ConsumerLag),
+                reading,
+                for_ms,
+            );
+            round.feed(
+                &mut self.book,
+                AlertKey::new(pid, subject, AlertKind::ConsumerStopped),
+                Reading::Level(stopped.then_some(Severity::Warning)),
+                0,
+            );
+            if stopped && status.rank() < Status::Stopped.rank() {
+                status = Status::Stopped;
+            }
+            view.groups.push(GroupView {
+                group: g.group.clone(),
+                status,
+                lag_seconds: lag_ms as f64 / 1000.0,
+                offset_lag,
+                last_commit_change_ms: hist.changed_at,
+            });
+        }
+        if !obs.data_loss.is_empty() {
+            round.feed(
+                &mut self.book,
+                product_key(AlertKind::DataLoss),
+                Reading::Level(Some(Severity::Critical)),
+                0,
+            );
+        } else if self.book.get(&product_key(AlertKind::DataLoss)).is_some() {
+            round.feed(
+                &mut self.book,
+                product_key(AlertKind::DataLoss),
+                Reading::CLEAR,
+                0,
+            );
+        }
+        self.book
+            .resolve_unseen(&round.seen, |k| k.product_id == pid, now, round.out);
+        view
+    }
+
+    fn decorate(&self, t: Transition, now: i64) -> AlertEvent {
+        let contract = self
+            .records
+            .values()
+            .find(|c| c.product_id == t.key.product_id);
+        let (labels, summary, description, runbook_url) = describe(
+            &self.config,
+            contract.map(|c| c.as_ref()),
+            &t.key,
+            t.severity,
+            t.value_ms,
+        );
+        AlertEvent {
+            silenced: self.silences.silenced(&t.key, now),
+            transition: t,
+            labels,
+            summary,
+            description,
+            runbook_url,
+        }
+    }
+
+    /// Firing, unsilenced alerts as events (for re-sending to receivers).
+    pub fn firing_events(&self, now: i64) -> Vec<AlertEvent> {
+        self.book
+            .active()
+            .filter(|a| a.state == AlertState::Firing && !self.silences.silenced(&a.key, now))
+            .map(|a| {
+                let t = Transition {
+                    key: a.key.clone(),
+                    fingerprint: a.fingerprint.clone(),
+                    state: AlertState::Firing,
+                    severity: a.severity,
+                    previous_severity: None,
+                    was_firing: true,
+                    at_ms: now,
+                    starts_at_ms: a.firing_since_ms.unwrap_or(a.active_since_ms),
+                    value_ms: a.value_ms,
+                };
+                self.decorate(t, now)
+            })
+            .collect()
+    }
+
+    /// The latest evaluated view of every product.
+    pub fn views(&self) -> impl Iterator<Item = &ProductView> {
+        self.views.values()
+    }
+
+    pub fn view(&self, product_id: &str) -> Option<&ProductView> {
+        self.views.get(product_id)
+    }
+
+    pub fn active_alerts(&self) -> impl Iterator<Item = &crate::alerts::Alert> {
+        self.book.active()
+    }
+
+    pub fn config(&self) -> &FreshnessConfig {
+        &self.config
+    }
+}
+
+/// One product's evaluation: which alert keys were fed.
+struct Round<'a> {
+    seen: HashSet<AlertKey>,
+    out: &'a mut Vec<Transition>,
+    now: i64,
+}
+
+impl Round<'_> {
+    fn feed(&mut self, book: &mut AlertBook, key: AlertKey, r: Reading, for_ms: u64) {
+        book.observe(&key, r, for_ms, self.now, self.out);
+        self.seen.insert(key);
+    }
+}
+
+/// Labels and annotations of an alert, from its contract.
+fn describe(
+    config: &FreshnessConfig,
+    contract: Option<&ResolvedContract>,
+    key: &AlertKey,
+    severity: Severity,
+    value_ms: Option<i64>,
+) -> (BTreeMap<String, String>, String, String, String) {
+    let mut labels = BTreeMap::new();
+    labels.insert("alertname".into(), key.kind.alert_name().into());
+    labels.insert("severity".into(), severity.as_str().into());
+    labels.insert("kind".into(), key.kind.as_str().into());
+    labels.insert("product".into(), key.product_id.clone());
+    match &key.subject {
+        Subject::Partition(p) => {
+            labels.insert("partition".into(), p.to_string());
+        }
+        Subject::Group(g) => {
+            labels.insert("group".into(), g.clone());
+        }
+        Subject::Product => {}
+    }
+    let mut runbook = config
+        .runbook_template
+        .replace("{product}", &key.product_id)
+        .replace("{kind}", key.kind.as_str());
+    let mut topic = String::new();
+    if let Some(c) = contract {
+        labels.insert("domain".into(), c.domain.clone());
+        let team = c.team.clone().or_else(|| c.owners.first().cloned());
+        if let Some(team) = team {
+            labels.insert("team".into(), team);
+        }
+        if let Some(r) = &c.runbook {
+            runbook = r.clone();
+        }
+        topic = c.topics.validated.clone();
+    }
+    let secs = |ms: i64| format!("{:.1}s", ms as f64 / 1000.0);
+    let sla = contract
+        .and_then(|c| c.sla.freshness.as_ref())
+        .map(|f| {
+            let limit = match severity {
+                Severity::Warning => f.warn_ms,
+                Severity::Critical => f.critical_ms,
+            };
+            format!("{} threshold {}", severity.as_str(), secs(limit as i64))
+        })
+        .unwrap_or_default();
+    let value = value_ms.map(secs).unwrap_or_default();
+    let (summary, description) = match key.kind {
+        AlertKind::Freshness => (
+            format!("{} is stale on {}", key.product_id, key.subject),
+            format!(
+                "Newest record on {topic} {} is {value} old ({sla}).",
+                key.subject
+            ),
+        ),
+        AlertKind::ConsumerLag => (
+            format!("{} of {} is lagging", key.subject, key.product_id),
+            format!("Record at the committed offset on {topic} is {value} old ({sla})."),
+        ),
+        AlertKind::ConsumerStopped => (
+            format!("{} stopped committing on {}", key.subject, key.product_id),
+            format!("Committed offsets on {topic} have not moved while records wait."),
+        ),
+        AlertKind::ClockSkew => (
+            format!("clock skew on {} {}", key.product_id, key.subject),
+            format!(
+                "Record timestamps on {topic} are in the future: producer clocks are wrong, ages cannot be trusted."
+            ),
+        ),
+        AlertKind::TopicMissing => (
+            format!("validated topic of {} is missing", key.product_id),
+            format!("Topic {topic} does not exist on the broker."),
+        ),
+        AlertKind::BrokerUnreachable => (
+            format!(
+                "freshness of {} unknown: broker unreachable",
+                key.product_id
+            ),
+            "The broker did not answer; freshness cannot be measured.".to_owned(),
+        ),
+        AlertKind::DataLoss => (
+            format!("data loss on {}", key.product_id),
+            "Raw records were lost before validation.".to_owned(),
+        ),
+    };
+    (labels, summary, description, runbook)
+}
