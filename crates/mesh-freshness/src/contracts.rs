@@ -111,6 +111,19 @@ impl ContractsTailer {
         Ok(out)
     }
 
+    /// Reads until the end of the topic as it is now (startup), bounded by `timeout`.
+    pub fn catch_up(&mut self, timeout: Duration) -> Result<(Vec<ContractUpdate>, bool), String> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut out = self.poll(Duration::from_millis(100))?;
+        while !self.caught_up() {
+            if std::time::Instant::now() >= deadline {
+                return Ok((out, false));
+            }
+            out.extend(self.poll(Duration::from_millis(100))?);
+        }
+        Ok((out, true))
+    }
+
     /// Whether the reader has reached the end of the topic (startup readiness).
     pub fn caught_up(&self) -> bool {
         let Ok(pos) = self.consumer.position() else {

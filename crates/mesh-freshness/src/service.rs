@@ -43,6 +43,7 @@ pub struct Engine {
     resend_every_ms: i64,
     last_resend_ms: i64,
     contracts_ready: bool,
+    request_timeout: Duration,
 }
 
 impl std::fmt::Debug for Engine {
@@ -61,6 +62,7 @@ impl Engine {
         shutdown: &Shutdown,
     ) -> Result<Self, FreshnessError> {
         config.validate().map_err(FreshnessError::Config)?;
+        let config_timeout = config.request_timeout;
         let source = KafkaSource::new(kafka, config.request_timeout, config.discover_groups)?;
         let tailer = ContractsTailer::new(kafka, &config.contracts_topic, config.request_timeout)?;
         let alerts = AlertsTopic::new(kafka, &config.alerts_topic)?;
@@ -83,6 +85,7 @@ impl Engine {
             webhook,
             external_url,
             contracts_ready: false,
+            request_timeout: config_timeout,
         })
     }
 
@@ -165,21 +168,22 @@ impl Engine {
             .take()
             .ok_or_else(|| FreshnessError::Task("contracts reader lost".into()))?;
         let first = !self.contracts_ready;
-        let (tailer, updates, caught_up) = tokio::task::spawn_blocking(move || {
-            let wait = if first {
-                Duration::from_millis(200)
+        let timeout = self.request_timeout;
+        let (tailer, result) = tokio::task::spawn_blocking(move || {
+            let r = if first {
+                tailer.catch_up(timeout)
             } else {
-                Duration::ZERO
+                tailer.poll(Duration::ZERO).map(|u| (u, false))
             };
-            let updates = tailer.poll(wait);
-            let caught_up = first && updates.is_ok() && tailer.caught_up();
-            (tailer, updates, caught_up)
+            (tailer, r)
         })
         .await
         .map_err(|e| FreshnessError::Task(e.to_string()))?;
         self.tailer = Some(tailer);
-        match updates {
-            Ok(updates) => {
+        let mut caught_up = false;
+        match result {
+            Ok((updates, done)) => {
+                caught_up = done;
                 let mut m = self.shared.monitor();
                 for (key, c) in updates {
                     m.apply_contract(&key, c);
