@@ -38,6 +38,11 @@ pub enum Command {
     /// Run the schema registry alone (Confluent Schema Registry REST API, default port 8081),
     /// or export/import its on-disk store as `_schemas` records.
     Registry(RegistryArgs),
+    /// Run the freshness monitor alone (default port 8096): SLA freshness and consumer lag of
+    /// every data product, alerts to _mesh.alerts, an Alertmanager webhook and /metrics.
+    Freshness(crate::freshness::FreshnessArgs),
+    /// Print every product's freshness, SLA, consumer lag and alerts (from the freshness API).
+    Status(crate::status::StatusArgs),
     /// Print mesh's version and the librdkafka it was built with.
     Version,
     /// Work with configuration files.

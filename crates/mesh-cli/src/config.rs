@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use mesh_freshness::FreshnessConfig;
 use mesh_kafka::KafkaConfig;
 use mesh_kafka::admin::TopicSpec;
 use mesh_registry::RegistryConfig;
@@ -23,6 +24,8 @@ pub struct MeshConfig {
     pub topics: PlatformTopics,
     /// The schema registry (`mesh registry`, and inside `mesh up`).
     pub registry: RegistryConfig,
+    /// The freshness monitor (`mesh freshness`, and inside `mesh up`).
+    pub freshness: FreshnessConfig,
     /// Where single-node state lives (the registry's embedded store, under `registry/`).
     pub data_dir: PathBuf,
     /// How long in-flight work may take to finish after SIGINT/SIGTERM.
@@ -38,6 +41,7 @@ impl Default for MeshConfig {
             embedded_broker: EmbeddedBrokerConfig::default(),
             topics: PlatformTopics::default(),
             registry: RegistryConfig::default(),
+            freshness: FreshnessConfig::default(),
             data_dir: PathBuf::from("mesh-data"),
             shutdown_grace: Duration::from_secs(10),
         }

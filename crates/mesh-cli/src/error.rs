@@ -10,6 +10,10 @@ pub enum CliError {
     Kafka(#[from] mesh_kafka::KafkaError),
     #[error("schema registry: {0}")]
     Registry(#[from] mesh_registry::RegistryError),
+    #[error("freshness monitor: {0}")]
+    Freshness(#[from] mesh_freshness::FreshnessError),
+    #[error("cannot read {url}: {message} (is `mesh up` or `mesh freshness` running?)")]
+    Status { url: String, message: String },
     #[error("data directory {path}: {source}")]
     DataDir {
         path: PathBuf,

@@ -79,6 +79,21 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 Ok(msg)
             }),
         },
+        Command::Freshness(args) => {
+            let config = service_config(&cli, |c| args.apply(c))?;
+            let root = Shutdown::new();
+            let signals = install_signals()?;
+            let running = mesh_cli::freshness::start(&config, &config.kafka, &root).await?;
+            println!("mesh freshness listening on http://{}", running.addr);
+            wait_and_drain(signals, &root, &config).await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status(args) => {
+            let mut config: MeshConfig = config::load(cli.config.as_deref())?;
+            cli.apply(&mut config);
+            print!("{}", mesh_cli::status::run(&config, args).await?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Up(args) => {
             let config = service_config(&cli, |c| args.apply(c))?;
             let root = Shutdown::new();

@@ -66,7 +66,9 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
     }
     let registry = mesh_registry::start(registry_config, &shutdown.child()).await?;
     // Services start here as they are built (gateway 8095, freshness 8096, lineage 5000).
-    let services = vec![("registry", registry.addr)];
+    let mut services = vec![("registry", registry.addr)];
+    let freshness = crate::freshness::start(config, &kafka, &shutdown.child()).await?;
+    services.push(("freshness", freshness.addr));
     Ok(Running {
         broker,
         kafka,

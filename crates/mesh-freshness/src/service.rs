@@ -233,7 +233,13 @@ pub async fn start(
                 _ = ticker.tick() => {}
                 () = token.cancelled() => break,
             }
-            if let Err(e) = engine.tick().await {
+            // A round blocked on an unreachable broker must not hold up shutdown; its
+            // blocking half finishes (and drops its clients) on its own thread.
+            let result = tokio::select! {
+                r = engine.tick() => r,
+                () = token.cancelled() => break,
+            };
+            if let Err(e) = result {
                 tracing::warn!(error = %e, "freshness round failed");
             }
             ready.set(engine.contracts_ready());
