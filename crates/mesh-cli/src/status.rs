@@ -186,7 +186,7 @@ mod tests {
         assert!(lines[0].starts_with("PRODUCT       STATUS"));
         assert!(lines[1].contains("sales.orders  critical  95.0s"), "{t}");
         assert!(
-            lines[1].contains("10.0s/60.0s  2.0s     firing critical freshness"),
+            lines[1].contains("10.0s/60.0s    2.0s     firing critical freshness"),
             "{t}"
         );
     }
