@@ -37,6 +37,13 @@ const KINDS: [AlertKind; 7] = [
     AlertKind::DataLoss,
 ];
 
+/// Alert events written to `_mesh.alerts`, by outcome (delivered, failed).
+pub const ALERT_EVENTS: &str = "mesh_alert_events_total";
+
+pub fn alert_event(outcome: &'static str) {
+    metrics::counter!(ALERT_EVENTS, "outcome" => outcome).increment(1);
+}
+
 pub fn webhook_delivery(outcome: &'static str) {
     metrics::counter!(WEBHOOK, "outcome" => outcome).increment(1);
 }

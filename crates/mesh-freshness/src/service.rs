@@ -99,6 +99,11 @@ impl Engine {
         Arc::clone(&self.shared)
     }
 
+    /// Waits until alert events are written to Kafka.
+    pub async fn flush_alerts(&self, timeout: Duration) -> Result<(), FreshnessError> {
+        tokio::task::block_in_place(|| self.alerts.flush(timeout))
+    }
+
     /// Whether `_mesh.contracts` has been read to its end once.
     pub fn contracts_ready(&self) -> bool {
         self.contracts_ready
@@ -146,7 +151,7 @@ impl Engine {
             );
         }
         if !events.is_empty() {
-            self.alerts.send(&events).await?;
+            self.alerts.send(&events)?;
         }
         if let Some(w) = &self.webhook {
             let mut all = events.clone();

@@ -147,6 +147,10 @@ async fn stopped_product_fires_warn_then_critical_and_resolves() {
     assert_eq!(bodies[2]["alerts"][0]["endsAt"], "2023-11-14T22:14:01.200Z");
 
     // The same three transitions as Avro on the alerts topic.
+    engine
+        .flush_alerts(std::time::Duration::from_secs(10))
+        .await
+        .unwrap();
     let schema = alerts_topic::schema().unwrap();
     let records = cluster.read_all(&alerts, false).await;
     let decoded: Vec<(String, String)> = records

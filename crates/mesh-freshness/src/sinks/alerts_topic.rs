@@ -7,12 +7,12 @@ use std::time::Duration;
 use apache_avro::types::Value;
 use apache_avro::{GenericSingleObjectReader, GenericSingleObjectWriter, Schema};
 use mesh_kafka::KafkaConfig;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
-use crate::FreshnessError;
 use crate::alerts::AlertState;
 use crate::model::{Severity, Subject};
 use crate::monitor::AlertEvent;
+use crate::{FreshnessError, metrics};
 
 /// The schema, as shipped in `schemas/`.
 pub const SCHEMA: &str = include_str!("../../../../schemas/mesh-alert.avsc");
@@ -119,24 +119,39 @@ impl AlertsTopic {
         })
     }
 
-    /// Sends every event and waits for the broker's acknowledgement.
-    pub async fn send(&self, events: &[AlertEvent]) -> Result<(), FreshnessError> {
-        let mut pending = Vec::with_capacity(events.len());
+    /// Queues every event. Delivery does not wait for the broker: an outage of the broker
+    /// that holds `_mesh.alerts` must not stop evaluation (or the webhook). The producer
+    /// retries until `message.timeout.ms`; failures are logged and counted.
+    pub fn send(&self, events: &[AlertEvent]) -> Result<(), FreshnessError> {
         for e in events {
             let value = encode(&self.schema, e)?;
-            let key = e.transition.fingerprint.clone();
-            pending.push(async move {
-                let record = FutureRecord::to(&self.topic).key(&key).payload(&value);
-                self.producer
-                    .send(record, Duration::from_secs(30))
-                    .await
-                    .map(|_| ())
-                    .map_err(|(e, _)| FreshnessError::Client(e))
-            });
-        }
-        for p in pending {
-            p.await?;
+            let key = e.transition.fingerprint.as_str();
+            let record = FutureRecord::to(&self.topic).key(key).payload(&value);
+            match self.producer.send_result(record) {
+                Ok(delivery) => {
+                    tokio::spawn(async move {
+                        let outcome = match delivery.await {
+                            Ok(Ok(_)) => "delivered",
+                            Ok(Err((e, _))) => {
+                                tracing::error!(error = %e, "alert event not written to Kafka");
+                                "failed"
+                            }
+                            Err(_) => "failed",
+                        };
+                        metrics::alert_event(outcome);
+                    });
+                }
+                Err((e, _)) => {
+                    tracing::error!(error = %e, "alert event not queued for Kafka");
+                    metrics::alert_event("failed");
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Waits until queued events are acknowledged (shutdown, tests).
+    pub fn flush(&self, timeout: Duration) -> Result<(), FreshnessError> {
+        Ok(self.producer.flush(timeout)?)
     }
 }
