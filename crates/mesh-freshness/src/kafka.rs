@@ -10,6 +10,7 @@
 //!    timestamp of the record at its committed offset — measured, not interpolated.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use mesh_kafka::KafkaConfig;
@@ -29,7 +30,7 @@ pub const READER_GROUP: &str = "mesh-freshness-reader";
 /// Reads freshness and lag from Kafka.
 pub struct KafkaSource {
     kafka: KafkaConfig,
-    reader: BaseConsumer,
+    reader: Arc<BaseConsumer>,
     timeout: Duration,
     discover_groups: bool,
     /// (topic, partition) → (high watermark, newest timestamp) at the last look.
@@ -53,7 +54,7 @@ impl KafkaSource {
         timeout: Duration,
         discover_groups: bool,
     ) -> Result<Self, FreshnessError> {
-        let reader = consumer(kafka, READER_GROUP)?;
+        let reader = Arc::new(consumer(kafka, READER_GROUP)?);
         Ok(Self {
             kafka: kafka.clone(),
             reader,
@@ -117,8 +118,21 @@ impl KafkaSource {
         }
         let found = self.newest_records(&stale)?;
         for (topic, p, h) in stale {
-            let ts = found.get(&(topic.clone(), p)).copied().flatten();
-            self.newest.insert((topic, p), (h, ts));
+            match found.get(&(topic.clone(), p)).copied().flatten() {
+                Some(ts) => {
+                    self.newest.insert((topic, p), (h, Some(ts)));
+                }
+                // Nothing readable below a non-zero high watermark (records not yet visible
+                // to a read-committed reader, or deleted): keep what was known and look again
+                // next round rather than caching "no data".
+                None if h > 0 => {
+                    let old = self.newest.get(&(topic.clone(), p)).and_then(|(_, ts)| *ts);
+                    self.newest.insert((topic, p), (-1, old));
+                }
+                None => {
+                    self.newest.insert((topic, p), (h, None));
+                }
+            }
         }
 
         let mut out = Vec::with_capacity(targets.len());
@@ -284,78 +298,68 @@ impl KafkaSource {
     }
 
     /// Reads from each (topic, partition, start) until the partition's end (or, in
-    /// [`Mode::First`], its first record). rdkafka's end-of-partition event names the partition
-    /// number but not the topic, so each batch holds each partition number once.
+    /// [`Mode::First`], its first record). Each partition is read through its own queue:
+    /// rdkafka's end-of-partition error names the partition number but not the topic, so on
+    /// the shared queue it would be ambiguous across topics.
     fn read(
         &self,
         reqs: &[(String, i32, i64)],
         mode: Mode,
     ) -> Result<HashMap<(String, i32), Read>, String> {
-        let mut out = HashMap::new();
-        let mut rest: Vec<(String, i32, i64)> = reqs.to_vec();
-        while !rest.is_empty() {
-            let mut seen = std::collections::HashSet::new();
-            let (batch, later): (Vec<_>, Vec<_>) =
-                rest.into_iter().partition(|(_, p, _)| seen.insert(*p));
-            out.extend(self.read_batch(&batch, mode)?);
-            rest = later;
-        }
-        Ok(out)
-    }
-
-    fn read_batch(
-        &self,
-        reqs: &[(String, i32, i64)],
-        mode: Mode,
-    ) -> Result<HashMap<(String, i32), Read>, String> {
         let mut out: HashMap<(String, i32), Read> = HashMap::new();
-        // Events left from an earlier assignment must not end this one.
-        while self.reader.poll(Duration::ZERO).is_some() {}
+        if reqs.is_empty() {
+            return Ok(out);
+        }
         let mut tpl = TopicPartitionList::new();
         for (t, p, start) in reqs {
             tpl.add_partition_offset(t, *p, Offset::Offset(*start))
                 .map_err(|e| e.to_string())?;
-            out.insert((t.clone(), *p), Read::default());
         }
         self.reader.assign(&tpl).map_err(|e| e.to_string())?;
-        let mut open = reqs.len();
+        let mut queues = Vec::with_capacity(reqs.len());
+        for (t, p, _) in reqs {
+            let q = self
+                .reader
+                .split_partition_queue(t, *p)
+                .ok_or_else(|| format!("no queue for {t}/{p}"))?;
+            queues.push(((t.clone(), *p), q, Read::default()));
+        }
         let deadline = Instant::now() + self.timeout;
-        while open > 0 && Instant::now() < deadline {
-            let Some(msg) = self.reader.poll(Duration::from_millis(100)) else {
-                continue;
-            };
-            let (key, done) = match msg {
-                Ok(m) => {
-                    let key = (m.topic().to_owned(), m.partition());
-                    let ts = m.timestamp().to_millis().unwrap_or(0);
-                    let Some(r) = out.get_mut(&key) else { continue };
+        let mut open = queues.len();
+        while open > 0 {
+            // Serves the client's events; messages arrive on the partition queues.
+            let _ = self.reader.poll(Duration::ZERO);
+            let mut progressed = false;
+            for (_, q, r) in queues.iter_mut().filter(|(_, _, r)| !r.done) {
+                while let Some(m) = q.poll(Duration::ZERO) {
+                    progressed = true;
+                    match m {
+                        Ok(m) => {
+                            let ts = m.timestamp().to_millis().unwrap_or(0);
+                            r.first.get_or_insert((m.offset(), ts));
+                            r.last = Some((m.offset(), ts));
+                            if mode == Mode::First {
+                                r.done = true;
+                            }
+                        }
+                        Err(RdError::PartitionEOF(_)) => r.done = true,
+                        Err(e) => return Err(e.to_string()),
+                    }
                     if r.done {
-                        continue;
-                    }
-                    r.first.get_or_insert((m.offset(), ts));
-                    r.last = Some((m.offset(), ts));
-                    (key, mode == Mode::First)
-                }
-                Err(RdError::PartitionEOF(p)) => {
-                    // rdkafka's EOF error names the partition only; match it to a request.
-                    let key = out
-                        .iter()
-                        .find(|((_, pp), r)| *pp == p && !r.done)
-                        .map(|(k, _)| k.clone());
-                    match key {
-                        Some(k) => (k, true),
-                        None => continue,
+                        open -= 1;
+                        break;
                     }
                 }
-                Err(e) => return Err(e.to_string()),
-            };
-            if done
-                && let Some(r) = out.get_mut(&key)
-                && !r.done
-            {
-                r.done = true;
-                open -= 1;
             }
+            if Instant::now() >= deadline {
+                break;
+            }
+            if !progressed {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        for (key, _, r) in queues {
+            out.insert(key, r);
         }
         let _ = self.reader.unassign();
         if open > 0 {
@@ -418,6 +422,8 @@ fn consumer(kafka: &KafkaConfig, group: &str) -> Result<BaseConsumer, FreshnessE
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "true")
         .set("auto.offset.reset", "earliest")
-        .set("isolation.level", "read_committed");
+        .set("isolation.level", "read_committed")
+        // The monitor reads a few records per partition: answer fetches at once.
+        .set("fetch.wait.max.ms", "20");
     Ok(c.create()?)
 }
