@@ -44,6 +44,10 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Config(ConfigCommand::Check { file }) => {
             let config: MeshConfig = config::load(Some(file))?;
             config.kafka.validate()?;
+            config
+                .freshness
+                .validate()
+                .map_err(mesh_freshness::FreshnessError::Config)?;
             println!("{}: OK", file.display());
             let shown = serde_json::to_string_pretty(&config::redacted(&config))
                 .unwrap_or_else(|e| e.to_string());

@@ -174,8 +174,8 @@ async fn detection_delay(cluster: &TestCluster, products: usize, interval_ms: u6
                 std::thread::sleep(Duration::from_millis(wait as u64));
             }
             send(&p, t, 0, ts);
-            p.flush(Duration::from_secs(5)).unwrap();
         }
+        p.flush(Duration::from_secs(5)).unwrap();
     });
     let mut delays = vec![None; products];
     let mut ticker = tokio::time::interval(Duration::from_millis(interval_ms));

@@ -230,7 +230,11 @@ impl KafkaSource {
                 committed_ts: None,
             });
         }
-        let firsts = self.read(&behind, Mode::First)?;
+        let reqs: Vec<_> = behind
+            .iter()
+            .map(|(t, p, o)| (t.clone(), *p, *o, i64::MAX))
+            .collect();
+        let firsts = self.read(&reqs, Mode::First)?;
         for (t, p, o) in behind {
             let ts = firsts
                 .get(&(t.clone(), p))
@@ -274,9 +278,9 @@ impl KafkaSource {
             }
         }
         while !todo.is_empty() {
-            let reqs: Vec<(String, i32, i64)> = todo
+            let reqs: Vec<(String, i32, i64, i64)> = todo
                 .iter()
-                .map(|(t, p, h, back)| (t.clone(), *p, (h - back).max(0)))
+                .map(|(t, p, h, back)| (t.clone(), *p, (h - back).max(0), *h))
                 .collect();
             let got = self.read(&reqs, Mode::Last)?;
             let mut next = Vec::new();
@@ -297,13 +301,18 @@ impl KafkaSource {
         Ok(result)
     }
 
-    /// Reads from each (topic, partition, start) until the partition's end (or, in
-    /// [`Mode::First`], its first record). Each partition is read through its own queue:
-    /// rdkafka's end-of-partition error names the partition number but not the topic, so on
-    /// the shared queue it would be ambiguous across topics.
+    /// Reads each (topic, partition, start, end): in [`Mode::Last`] up to the record at
+    /// `end − 1` or the partition's end, in [`Mode::First`] its first record from `start`.
+    ///
+    /// Each partition is read through its own queue, because rdkafka's end-of-partition error
+    /// names the partition number but not the topic. Messages that reach the consumer's main
+    /// queue before a partition's queue is split off are routed by topic and partition; an
+    /// end-of-partition seen there counts only when its partition number is unambiguous. A
+    /// partition not finished by the deadline keeps what was read (the caller then steps back
+    /// or reports no data): a slow partition never fails the whole round.
     fn read(
         &self,
-        reqs: &[(String, i32, i64)],
+        reqs: &[(String, i32, i64, i64)],
         mode: Mode,
     ) -> Result<HashMap<(String, i32), Read>, String> {
         let mut out: HashMap<(String, i32), Read> = HashMap::new();
@@ -311,62 +320,73 @@ impl KafkaSource {
             return Ok(out);
         }
         let mut tpl = TopicPartitionList::new();
-        for (t, p, start) in reqs {
+        for (t, p, start, end) in reqs {
             tpl.add_partition_offset(t, *p, Offset::Offset(*start))
                 .map_err(|e| e.to_string())?;
+            out.insert(
+                (t.clone(), *p),
+                Read {
+                    end: *end,
+                    ..Read::default()
+                },
+            );
         }
         self.reader.assign(&tpl).map_err(|e| e.to_string())?;
         let mut queues = Vec::with_capacity(reqs.len());
-        for (t, p, _) in reqs {
-            let q = self
-                .reader
-                .split_partition_queue(t, *p)
-                .ok_or_else(|| format!("no queue for {t}/{p}"))?;
-            queues.push(((t.clone(), *p), q, Read::default()));
+        for (t, p, _, _) in reqs {
+            if let Some(q) = self.reader.split_partition_queue(t, *p) {
+                queues.push(((t.clone(), *p), q));
+            }
         }
-        let deadline = Instant::now() + self.timeout;
-        let mut open = queues.len();
-        while open > 0 {
-            // Serves the client's events; messages arrive on the partition queues.
-            let _ = self.reader.poll(Duration::ZERO);
+        let deadline = Instant::now() + self.timeout.min(Duration::from_secs(2));
+        let mut open = reqs.len();
+        while open > 0 && Instant::now() < deadline {
             let mut progressed = false;
-            for (_, q, r) in queues.iter_mut().filter(|(_, _, r)| !r.done) {
-                while let Some(m) = q.poll(Duration::ZERO) {
-                    progressed = true;
-                    match m {
-                        Ok(m) => {
-                            let ts = m.timestamp().to_millis().unwrap_or(0);
-                            r.first.get_or_insert((m.offset(), ts));
-                            r.last = Some((m.offset(), ts));
-                            if mode == Mode::First {
-                                r.done = true;
-                            }
+            while let Some(m) = self.reader.poll(Duration::ZERO) {
+                progressed = true;
+                match m {
+                    Ok(m) => {
+                        let key = (m.topic().to_owned(), m.partition());
+                        if let Some(r) = out.get_mut(&key) {
+                            open -= r.take(m.offset(), m.timestamp().to_millis(), mode);
                         }
-                        Err(RdError::PartitionEOF(_)) => r.done = true,
-                        Err(e) => return Err(e.to_string()),
                     }
-                    if r.done {
-                        open -= 1;
-                        break;
+                    Err(RdError::PartitionEOF(p)) => {
+                        let mut candidates =
+                            out.iter_mut().filter(|((_, pp), r)| *pp == p && !r.done);
+                        if let (Some((_, r)), None) = (candidates.next(), candidates.next()) {
+                            r.done = true;
+                            open -= 1;
+                        }
                     }
+                    Err(e) => return Err(e.to_string()),
                 }
             }
-            if Instant::now() >= deadline {
-                break;
+            for (key, q) in &queues {
+                let Some(r) = out.get_mut(key) else { continue };
+                while !r.done {
+                    let Some(m) = q.poll(Duration::ZERO) else {
+                        break;
+                    };
+                    progressed = true;
+                    match m {
+                        Ok(m) => open -= r.take(m.offset(), m.timestamp().to_millis(), mode),
+                        Err(RdError::PartitionEOF(_)) => {
+                            r.done = true;
+                            open -= 1;
+                        }
+                        Err(e) => return Err(e.to_string()),
+                    }
+                }
             }
             if !progressed {
                 std::thread::sleep(Duration::from_millis(1));
             }
         }
-        for (key, _, r) in queues {
-            out.insert(key, r);
-        }
+        drop(queues);
         let _ = self.reader.unassign();
         if open > 0 {
-            return Err(format!(
-                "timed out reading {open} partition(s) after {:?}",
-                self.timeout
-            ));
+            tracing::debug!(open, "partitions not read to their end before the deadline");
         }
         Ok(out)
     }
@@ -399,7 +419,28 @@ enum Mode {
 struct Read {
     first: Option<(i64, i64)>,
     last: Option<(i64, i64)>,
+    /// Stop at the record at `end − 1` (the high watermark when the read was planned).
+    end: i64,
     done: bool,
+}
+
+impl Read {
+    /// Records one message; returns 1 if that finished the partition.
+    fn take(&mut self, offset: i64, ts: Option<i64>, mode: Mode) -> usize {
+        if self.done {
+            return 0;
+        }
+        let ts = ts.unwrap_or(0);
+        self.first.get_or_insert((offset, ts));
+        if self.last.is_none_or(|(o, _)| offset > o) {
+            self.last = Some((offset, ts));
+        }
+        if mode == Mode::First || offset >= self.end - 1 {
+            self.done = true;
+            return 1;
+        }
+        0
+    }
 }
 
 fn observation(
