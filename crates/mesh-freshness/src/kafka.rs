@@ -24,6 +24,9 @@ use crate::observe::{
     Target, TopicObservation,
 };
 
+/// Partitions per ListOffsets call (see `observe_all`).
+const LIST_OFFSETS_CHUNK: usize = 256;
+
 /// The group id of the monitor's own reader (never commits; excluded from discovery).
 pub const READER_GROUP: &str = "mesh-freshness-reader";
 
@@ -81,25 +84,33 @@ impl KafkaSource {
                 partitions.insert(t.name(), t.partitions().iter().map(|p| p.id()).collect());
             }
         }
-        // High watermarks of every partition of every product, in one batched request.
-        let mut tpl = TopicPartitionList::new();
+        // High watermarks of every partition of every product: batched ListOffsets requests,
+        // in chunks because librdkafka matches each answer to its request list by a linear
+        // search (quadratic in the list's size: 10 000 partitions in one list cost ~0.5 s).
+        let mut all: Vec<(&str, i32)> = Vec::new();
         for t in targets {
             for p in partitions.get(t.topic.as_str()).into_iter().flatten() {
-                tpl.add_partition_offset(&t.topic, *p, Offset::End)
-                    .map_err(|e| e.to_string())?;
+                all.push((t.topic.as_str(), *p));
             }
         }
-        let ends = if tpl.count() == 0 {
-            tpl
-        } else {
-            self.reader
+        let mut hw: HashMap<(String, i32), i64> = HashMap::with_capacity(all.len());
+        for chunk in all.chunks(LIST_OFFSETS_CHUNK) {
+            let mut tpl = TopicPartitionList::with_capacity(chunk.len());
+            for (topic, p) in chunk {
+                // `add_partition_offset` searches the list; setting the offset on the new
+                // element is constant time.
+                tpl.add_partition(topic, *p)
+                    .set_offset(Offset::End)
+                    .map_err(|e| e.to_string())?;
+            }
+            let ends = self
+                .reader
                 .offsets_for_times(tpl, self.timeout)
-                .map_err(|e| e.to_string())?
-        };
-        let mut hw: HashMap<(String, i32), i64> = HashMap::new();
-        for e in ends.elements() {
-            if let Offset::Offset(o) = e.offset() {
-                hw.insert((e.topic().to_owned(), e.partition()), o);
+                .map_err(|e| e.to_string())?;
+            for e in ends.elements() {
+                if let Offset::Offset(o) = e.offset() {
+                    hw.insert((e.topic().to_owned(), e.partition()), o);
+                }
             }
         }
         let discovered = if self.discover_groups {
@@ -203,18 +214,20 @@ impl KafkaSource {
         for p in parts {
             tpl.add_partition(topic, p.partition);
         }
-        let committed = client
+        let committed: HashMap<i32, i64> = client
             .committed_offsets(tpl, self.timeout)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| e.to_string())?
+            .elements()
+            .iter()
+            .filter_map(|e| match e.offset() {
+                Offset::Offset(o) => Some((e.partition(), o)),
+                _ => None,
+            })
+            .collect();
         let mut out = Vec::with_capacity(parts.len());
         let mut behind = Vec::new();
         for p in parts {
-            let c = committed
-                .find_partition(topic, p.partition)
-                .and_then(|e| match e.offset() {
-                    Offset::Offset(o) => Some(o),
-                    _ => None,
-                });
+            let c = committed.get(&p.partition).copied();
             if let Some(c) = c
                 && c < p.high_watermark
                 && !self
@@ -321,7 +334,8 @@ impl KafkaSource {
         }
         let mut tpl = TopicPartitionList::new();
         for (t, p, start, end) in reqs {
-            tpl.add_partition_offset(t, *p, Offset::Offset(*start))
+            tpl.add_partition(t, *p)
+                .set_offset(Offset::Offset(*start))
                 .map_err(|e| e.to_string())?;
             out.insert(
                 (t.clone(), *p),

@@ -126,6 +126,7 @@ impl Engine {
         .await
         .map_err(|e| FreshnessError::Task(e.to_string()))?;
         self.source = Some(source);
+        let observed = started.elapsed();
         // Evaluate at the time observed, so a slow round never makes data look older.
         let (events, resend) = {
             let mut m = self.shared.monitor();
@@ -164,6 +165,7 @@ impl Engine {
             w.send(webhook::payloads(&all, &self.receiver, &self.external_url));
         }
         metrics::round(started.elapsed().as_secs_f64());
+        tracing::debug!(observe = ?observed, total = ?started.elapsed(), "round");
         Ok(events)
     }
 
