@@ -81,7 +81,8 @@ pub struct PartitionEval {
     pub status: Status,
     /// now − newest record timestamp (negative under clock skew); `None` without records.
     pub age_ms: Option<i64>,
-    pub freshness: Reading,
+    /// `None`: hold the freshness alert's state (the age cannot be trusted).
+    pub freshness: Option<Reading>,
     pub clock_skew: Reading,
 }
 
@@ -98,14 +99,14 @@ pub fn partition(
     let mut eval = PartitionEval {
         status: Status::NoSla,
         age_ms,
-        freshness: Reading::CLEAR,
+        freshness: Some(Reading::CLEAR),
         clock_skew,
     };
     if skewed {
         // The age is meaningless; the freshness alert keeps its state rather than resolving on
         // a timestamp nobody can trust.
         eval.status = Status::ClockSkew;
-        eval.freshness = Reading::Level(None);
+        eval.freshness = None;
         return eval;
     }
     let Some(sla) = sla else { return eval };
@@ -118,12 +119,13 @@ pub fn partition(
         return eval;
     };
     let (warn_ms, critical_ms) = thresholds(sla);
-    eval.freshness = Reading::Measured {
+    let reading = Reading::Measured {
         value_ms: age.max(0),
         warn_ms,
         critical_ms,
     };
-    eval.status = match eval.freshness.severity() {
+    eval.freshness = Some(reading);
+    eval.status = match reading.severity() {
         Some(Severity::Critical) => Status::Critical,
         Some(Severity::Warning) => Status::Warning,
         None if age > sla.warn_ms as i64 => Status::Idle,
@@ -184,7 +186,10 @@ mod tests {
         );
         assert_eq!(at(1_001).status, Status::Warning);
         assert_eq!(at(5_001).status, Status::Critical);
-        assert_eq!(at(5_001).freshness.severity(), Some(Severity::Critical));
+        assert_eq!(
+            at(5_001).freshness.and_then(|r| r.severity()),
+            Some(Severity::Critical)
+        );
     }
 
     #[test]
@@ -193,6 +198,7 @@ mod tests {
         let e = partition(Some(&s), Some(20_000), 10_000, 1_000);
         assert_eq!(e.status, Status::ClockSkew);
         assert_eq!(e.clock_skew.severity(), Some(Severity::Warning));
+        assert_eq!(e.freshness, None, "the staleness alert holds its state");
         // Within the tolerance it is just fresh.
         assert_eq!(
             partition(Some(&s), Some(10_500), 10_000, 1_000).status,
@@ -206,7 +212,7 @@ mod tests {
         s.allowed_idle_ms = Some(3_600_000);
         let e = partition(Some(&s), Some(0), 1_800_000, 100);
         assert_eq!(e.status, Status::Idle);
-        assert_eq!(e.freshness.severity(), None);
+        assert_eq!(e.freshness.and_then(|r| r.severity()), None);
         assert_eq!(
             partition(Some(&s), Some(0), 3_700_000, 100).status,
             Status::Critical
@@ -221,7 +227,7 @@ mod tests {
         });
         let e = partition(Some(&s), Some(0), 1_000_000, 100);
         assert_eq!(e.status, Status::OutsideHours);
-        assert_eq!(e.freshness, Reading::CLEAR);
+        assert_eq!(e.freshness, Some(Reading::CLEAR));
     }
 
     #[test]

@@ -190,12 +190,13 @@ impl Monitor {
                 for p in &parts {
                     let e = evaluate::partition(sla, p.newest_ts, now, skew);
                     let subject = Subject::Partition(p.partition);
-                    round.feed(
-                        &mut self.book,
-                        AlertKey::new(pid, subject.clone(), AlertKind::Freshness),
-                        e.freshness,
-                        for_ms,
-                    );
+                    let key = AlertKey::new(pid, subject.clone(), AlertKind::Freshness);
+                    match e.freshness {
+                        Some(r) => round.feed(&mut self.book, key, r, for_ms),
+                        None => {
+                            round.seen.insert(key);
+                        }
+                    }
                     round.feed(
                         &mut self.book,
                         AlertKey::new(pid, subject, AlertKind::ClockSkew),
@@ -458,4 +459,88 @@ fn describe(
         ),
     };
     (labels, summary, description, runbook)
+}
+
+#[cfg(test)]
+mod tests {
+    use mesh_contract::model::Freshness;
+
+    use super::*;
+    use crate::observe::{DataLoss, PartitionObservation};
+
+    fn contract() -> ResolvedContract {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/examples/orders");
+        let text = std::fs::read_to_string(dir.join("order-placed.odcs.yaml")).unwrap();
+        let avsc = std::fs::read_to_string(dir.join("order-placed.avsc")).unwrap();
+        let files = mesh_contract::MemoryFiles([("order-placed.avsc".to_owned(), avsc)].into());
+        let mut c = mesh_contract::load_contract("c.yaml", &text, &files)
+            .contract
+            .unwrap();
+        c.sla.freshness = Some(Freshness {
+            objective_ms: 1_000,
+            warn_ms: 1_000,
+            critical_ms: 5_000,
+            for_ms: 0,
+            active_hours: None,
+            allowed_idle_ms: None,
+            element: None,
+        });
+        c
+    }
+
+    fn obs(c: &ResolvedContract, ts: i64, loss: bool) -> Vec<ProductObservation> {
+        vec![ProductObservation {
+            product_id: c.product_id.clone(),
+            topic: TopicObservation::Partitions(vec![PartitionObservation {
+                partition: 0,
+                high_watermark: 1,
+                newest_ts: Some(ts),
+            }]),
+            groups: Vec::new(),
+            data_loss: if loss {
+                vec![DataLoss {
+                    partition: 0,
+                    records: 3,
+                    at_ms: ts,
+                }]
+            } else {
+                Vec::new()
+            },
+        }]
+    }
+
+    #[test]
+    fn clock_skew_holds_a_firing_staleness_alert_and_data_loss_fires() {
+        let c = contract();
+        let mut m = Monitor::new(FreshnessConfig::default());
+        m.apply_contract(&c.record_key(), Some(c.clone()));
+        assert_eq!(m.targets().len(), 1);
+        let ev = m.evaluate(obs(&c, 0, false), 2_000);
+        assert_eq!(ev[0].transition.key.kind, AlertKind::Freshness);
+        // A producer with a clock an hour ahead: skew fires, staleness neither resolves nor
+        // reads as fresh.
+        let ev = m.evaluate(obs(&c, 3_600_000, false), 100_000);
+        let kinds: Vec<_> = ev.iter().map(|e| e.transition.key.kind).collect();
+        assert_eq!(kinds, [AlertKind::ClockSkew]);
+        assert_eq!(m.view(&c.product_id).unwrap().status, Status::ClockSkew);
+        assert!(
+            m.active_alerts()
+                .any(|a| a.key.kind == AlertKind::Freshness)
+        );
+        let ev = m.evaluate(obs(&c, 100_000, true), 100_000);
+        assert!(
+            ev.iter()
+                .any(|e| e.transition.key.kind == AlertKind::DataLoss
+                    && e.transition.severity == Severity::Critical)
+        );
+        // A retired contract resolves everything of its product.
+        m.apply_contract(&c.record_key(), None);
+        let ev = m.evaluate(Vec::new(), 101_000);
+        assert!(
+            ev.iter()
+                .all(|e| e.transition.state == AlertState::Resolved)
+        );
+        assert_eq!(m.active_alerts().count(), 0);
+    }
 }
