@@ -300,3 +300,40 @@ async fn missing_topic_and_clock_skew_have_their_own_status() {
     assert_eq!(kinds, [AlertKind::ClockSkew, AlertKind::TopicMissing]);
     shutdown.cancel();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn groups_are_discovered_where_the_broker_lists_them() {
+    let cluster = TestCluster::start();
+    let shutdown = Shutdown::new();
+    let contracts = cluster.unique_topic("contracts", 1).await;
+    let alerts = cluster.unique_topic("alerts", 1).await;
+    let validated = cluster.unique_topic("orders-validated", 1).await;
+    let c = contract(&validated, 10_000, 60_000, 0);
+    publish_contract(&cluster, &contracts, &c).await;
+    let p = producer(&cluster);
+    for i in 0..3 {
+        produce_at(&p, &validated, T0 + i * 1_000).await;
+    }
+    let group = TestCluster::unique_name("unconfigured");
+    commit(&cluster, &group, &validated, 1);
+    let mut cfg = config(&contracts, &alerts, None);
+    cfg.discover_groups = true;
+    let clock = ManualClock::new(T0 + 3_000);
+    let mut engine = engine(&cluster, cfg, &clock, &shutdown);
+    engine.tick().await.unwrap();
+    let shared = engine.shared();
+    let m = shared.monitor();
+    let groups: Vec<_> = m.view(&c.product_id).unwrap().groups.clone();
+    if cluster.is_mock() {
+        // The librdkafka mock has no ListGroups: only configured groups are measured.
+        assert!(groups.is_empty(), "{groups:?}");
+    } else {
+        let g = groups
+            .iter()
+            .find(|g| g.group == group)
+            .unwrap_or_else(|| panic!("{group} discovered in {groups:?}"));
+        assert_eq!(g.offset_lag, 2);
+        assert_eq!(g.lag_seconds, 2.0);
+    }
+    shutdown.cancel();
+}
