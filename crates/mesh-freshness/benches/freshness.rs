@@ -12,7 +12,8 @@
 //! 2. **CPU while watching many partitions**: `BENCH_TOPICS` × `BENCH_PARTITIONS` (default
 //!    100 × 100 = 10 000) partitions, one record in each, 1 % of them getting a new record per
 //!    second. Process CPU (utime + stime from /proc/self/stat) is measured over
-//!    `BENCH_SECONDS` (default 20) with the monitor running at a 1 s interval, and over the same
+//!    `BENCH_SECONDS` (default 20) with the monitor running every `BENCH_CPU_INTERVAL_MS`
+//!    (default 1000), and over the same
 //!    time without it; the difference is the monitor's share (the mock broker runs in-process
 //!    and answers both).
 
@@ -235,7 +236,8 @@ async fn cpu(cluster: &TestCluster, topics: usize, partitions: i32, seconds: u64
     }
     p.flush(Duration::from_secs(60)).unwrap();
     let total = topics * partitions as usize;
-    let mut engine = setup(cluster, &contracts, 1_000, &shutdown).await;
+    let interval_ms = env("BENCH_CPU_INTERVAL_MS", 1_000);
+    let mut engine = setup(cluster, &contracts, interval_ms, &shutdown).await;
     let t = Instant::now();
     engine.tick().await.unwrap();
     println!(
@@ -286,8 +288,9 @@ async fn cpu(cluster: &TestCluster, topics: usize, partitions: i32, seconds: u64
     let idle = measure("baseline (mock broker + load, no monitor)");
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     let base = idle(0, 0.0);
-    let busy = measure("with the monitor (1 s interval)");
-    let mut ticker = tokio::time::interval(Duration::from_secs(1));
+    let busy = measure("with the monitor");
+    println!("check interval {interval_ms} ms");
+    let mut ticker = tokio::time::interval(Duration::from_millis(interval_ms));
     let (mut rounds, mut round_secs) = (0u32, 0.0);
     let end = Instant::now() + Duration::from_secs(seconds);
     while Instant::now() < end {

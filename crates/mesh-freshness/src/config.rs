@@ -18,6 +18,11 @@ pub struct FreshnessConfig {
     /// How often every product is observed and evaluated: a breach is seen at most this late.
     #[serde(with = "humantime_serde")]
     pub check_interval: Duration,
+    /// Every product's every partition is re-read at least this often; in between, only
+    /// partitions that could cross a threshold within two check intervals (or have an alert,
+    /// or an unusual status) are. See docs/freshness.md, "Cost".
+    #[serde(with = "humantime_serde")]
+    pub full_refresh: Duration,
     /// Record timestamps further in the future than this are a clock-skew condition.
     #[serde(with = "humantime_serde")]
     pub clock_skew_tolerance: Duration,
@@ -49,6 +54,7 @@ impl Default for FreshnessConfig {
             contracts_topic: "_mesh.contracts".into(),
             alerts_topic: "_mesh.alerts".into(),
             check_interval: Duration::from_millis(500),
+            full_refresh: Duration::from_secs(10),
             clock_skew_tolerance: Duration::from_secs(5),
             hysteresis: 0.1,
             resolve_after: Duration::from_secs(30),

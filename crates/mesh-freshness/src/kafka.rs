@@ -36,8 +36,11 @@ pub struct KafkaSource {
     reader: Arc<BaseConsumer>,
     timeout: Duration,
     discover_groups: bool,
-    /// (topic, partition) → (high watermark, newest timestamp) at the last look.
+    /// (topic, partition) → (high watermark, newest timestamp) at the last read of the tail
+    /// (high watermark −1: read again).
     newest: HashMap<(String, i32), (i64, Option<i64>)>,
+    /// (topic, partition) → high watermark at the last ListOffsets.
+    watermarks: HashMap<(String, i32), i64>,
     /// (topic, partition, offset) → timestamp of the record there.
     at_offset: HashMap<(String, i32, i64), Option<i64>>,
     group_clients: HashMap<String, BaseConsumer>,
@@ -64,6 +67,7 @@ impl KafkaSource {
             timeout,
             discover_groups,
             newest: HashMap::new(),
+            watermarks: HashMap::new(),
             at_offset: HashMap::new(),
             group_clients: HashMap::new(),
         })
@@ -90,7 +94,13 @@ impl KafkaSource {
         let mut all: Vec<(&str, i32)> = Vec::new();
         for t in targets {
             for p in partitions.get(t.topic.as_str()).into_iter().flatten() {
-                all.push((t.topic.as_str(), *p));
+                let due = t.due.as_ref().is_none_or(|d| d.contains(p));
+                let key = (t.topic.clone(), *p);
+                let unknown = !self.watermarks.contains_key(&key)
+                    || self.newest.get(&key).is_none_or(|(h, _)| *h < 0);
+                if due || unknown {
+                    all.push((t.topic.as_str(), *p));
+                }
             }
         }
         let mut hw: HashMap<(String, i32), i64> = HashMap::with_capacity(all.len());
@@ -109,7 +119,9 @@ impl KafkaSource {
                 .map_err(|e| e.to_string())?;
             for e in ends.elements() {
                 if let Offset::Offset(o) = e.offset() {
-                    hw.insert((e.topic().to_owned(), e.partition()), o);
+                    let key = (e.topic().to_owned(), e.partition());
+                    self.watermarks.insert(key.clone(), o);
+                    hw.insert(key, o);
                 }
             }
         }
@@ -155,8 +167,8 @@ impl KafkaSource {
             let mut obs = Vec::with_capacity(parts.len());
             for p in parts {
                 let key = (t.topic.clone(), *p);
-                let (high_watermark, newest_ts) =
-                    self.newest.get(&key).copied().unwrap_or((0, None));
+                let newest_ts = self.newest.get(&key).and_then(|(_, ts)| *ts);
+                let high_watermark = self.watermarks.get(&key).copied().unwrap_or(0);
                 obs.push(PartitionObservation {
                     partition: *p,
                     high_watermark,

@@ -45,6 +45,8 @@ pub struct Monitor {
     pub silences: Silences,
     groups: HashMap<(String, String), GroupHistory>,
     views: BTreeMap<String, ProductView>,
+    evaluated_at_ms: i64,
+    last_full_refresh_ms: i64,
 }
 
 impl Monitor {
@@ -61,6 +63,8 @@ impl Monitor {
             silences: Silences::default(),
             groups: HashMap::new(),
             views: BTreeMap::new(),
+            evaluated_at_ms: 0,
+            last_full_refresh_ms: i64::MIN / 2,
         }
     }
 
@@ -85,19 +89,70 @@ impl Monitor {
         }
     }
 
-    /// What to observe this round.
-    pub fn targets(&self) -> Vec<Target> {
+    /// What to observe this round. Between full refreshes (`full_refresh`), a product's
+    /// partitions are due only if they could matter for alerting before the next round but
+    /// one: their age could reach the warn threshold, they have an active alert, or their
+    /// status is anything but fresh/idle. New records can only make the others fresher, so
+    /// skipping them never delays a breach; their displayed age is an upper bound until the
+    /// next full refresh.
+    pub fn targets(&mut self, now: i64) -> Vec<Target> {
+        let full = now - self.last_full_refresh_ms >= self.config.full_refresh.as_millis() as i64;
+        if full {
+            self.last_full_refresh_ms = now;
+        }
+        let horizon = 2 * self.config.check_interval.as_millis() as i64;
+        let mut alerted: HashMap<&str, HashSet<i32>> = HashMap::new();
+        for a in self.book.active() {
+            if let Subject::Partition(p) = a.key.subject {
+                alerted
+                    .entry(a.key.product_id.as_str())
+                    .or_default()
+                    .insert(p);
+            }
+        }
         self.products
             .values()
-            .map(|c| Target {
-                product_id: c.product_id.clone(),
-                topic: c.topics.validated.clone(),
-                groups: self
-                    .config
-                    .groups
-                    .get(&c.product_id)
-                    .cloned()
-                    .unwrap_or_default(),
+            .map(|c| {
+                let due = if full {
+                    None
+                } else {
+                    self.views.get(&c.product_id).and_then(|view| {
+                        if view.partitions.is_empty() {
+                            return None;
+                        }
+                        let warn = c.sla.freshness.as_ref().map(|f| evaluate::thresholds(f).0);
+                        let alerts = alerted.get(c.product_id.as_str());
+                        Some(
+                            view.partitions
+                                .iter()
+                                .filter(|p| {
+                                    let quiet = matches!(p.status, Status::Fresh | Status::Idle);
+                                    let near = match (warn, p.age_ms) {
+                                        (Some(w), Some(age)) => {
+                                            age + (now - self.evaluated_at_ms) + horizon >= w as i64
+                                        }
+                                        _ => false,
+                                    };
+                                    !quiet
+                                        || near
+                                        || alerts.is_some_and(|a| a.contains(&p.partition))
+                                })
+                                .map(|p| p.partition)
+                                .collect(),
+                        )
+                    })
+                };
+                Target {
+                    product_id: c.product_id.clone(),
+                    topic: c.topics.validated.clone(),
+                    groups: self
+                        .config
+                        .groups
+                        .get(&c.product_id)
+                        .cloned()
+                        .unwrap_or_default(),
+                    due,
+                }
             })
             .collect()
     }
@@ -121,6 +176,7 @@ impl Monitor {
             &mut out,
         );
         self.views = views;
+        self.evaluated_at_ms = now;
         for view in self.views.values_mut() {
             view.alerts = self
                 .book
@@ -214,6 +270,7 @@ impl Monitor {
                     view.partitions.push(PartitionView {
                         partition: p.partition,
                         status: e.status,
+                        age_ms: e.age_ms,
                         age_seconds: e.age_ms.map(|a| a as f64 / 1000.0),
                         high_watermark: p.high_watermark,
                     });
@@ -515,7 +572,7 @@ mod tests {
         let c = contract();
         let mut m = Monitor::new(FreshnessConfig::default());
         m.apply_contract(&c.record_key(), Some(c.clone()));
-        assert_eq!(m.targets().len(), 1);
+        assert_eq!(m.targets(0).len(), 1);
         let ev = m.evaluate(obs(&c, 0, false), 2_000);
         assert_eq!(ev[0].transition.key.kind, AlertKind::Freshness);
         // A producer with a clock an hour ahead: skew fires, staleness neither resolves nor
@@ -542,5 +599,31 @@ mod tests {
                 .all(|e| e.transition.state == AlertState::Resolved)
         );
         assert_eq!(m.active_alerts().count(), 0);
+    }
+
+    #[test]
+    fn between_full_refreshes_only_partitions_near_a_threshold_are_due() {
+        let mut c = contract();
+        if let Some(f) = c.sla.freshness.as_mut() {
+            f.warn_ms = 60_000;
+            f.critical_ms = 120_000;
+        }
+        let mut m = Monitor::new(FreshnessConfig::default());
+        m.apply_contract(&c.record_key(), Some(c.clone()));
+        assert_eq!(
+            m.targets(0)[0].due,
+            None,
+            "the first round reads everything"
+        );
+        m.evaluate(obs(&c, 0, false), 1_000);
+        let due = |m: &mut Monitor, now| m.targets(now)[0].due.clone();
+        // 1 s old, 60 s allowed, 500 ms rounds: nothing to read.
+        assert_eq!(due(&mut m, 1_500), Some(HashSet::new()));
+        // Everything again once `full_refresh` (10 s) has passed since the last full read.
+        assert_eq!(due(&mut m, 10_001), None);
+        assert_eq!(due(&mut m, 12_000), Some(HashSet::new()));
+        assert_eq!(due(&mut m, 55_000), None);
+        // Within two rounds of the threshold: due.
+        assert_eq!(due(&mut m, 59_500), Some(HashSet::from([0])));
     }
 }

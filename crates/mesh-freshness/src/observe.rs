@@ -4,6 +4,8 @@
 //! heartbeats and its data-loss reports will be another source feeding the same types (see
 //! docs/freshness.md).
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 
 /// What to observe for one product.
@@ -14,6 +16,9 @@ pub struct Target {
     pub topic: String,
     /// Consumer groups to measure (configured ones; sources may add discovered ones).
     pub groups: Vec<String>,
+    /// Partitions whose watermarks must be read this round; `None` = all. The others may be
+    /// served from what the source last saw (see `Monitor::targets`).
+    pub due: Option<HashSet<i32>>,
 }
 
 /// Everything a source found about one product in one round.

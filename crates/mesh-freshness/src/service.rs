@@ -114,7 +114,7 @@ impl Engine {
         let started = Instant::now();
         self.read_contracts().await?;
         let now = self.shared.clock.now_ms();
-        let targets = self.shared.monitor().targets();
+        let targets = self.shared.monitor().targets(now);
         let mut source = self
             .source
             .take()

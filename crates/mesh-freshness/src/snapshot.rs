@@ -80,6 +80,8 @@ pub struct SlaView {
 pub struct PartitionView {
     pub partition: i32,
     pub status: Status,
+    #[serde(skip)]
+    pub age_ms: Option<i64>,
     pub age_seconds: Option<f64>,
     pub high_watermark: i64,
 }
