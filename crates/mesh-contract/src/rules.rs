@@ -39,9 +39,7 @@ struct Compiled {
 
 impl std::fmt::Debug for Compiled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Compiled")
-            .field("rule", &self.spec.name)
-            .finish()
+        f.debug_struct("Compiled").field("rule", &self.spec.name).finish()
     }
 }
 
@@ -176,16 +174,18 @@ fn check_native(check: &Native, value: Option<&Value>) -> Option<String> {
         Native::Required | Native::Cel(_) => None,
         Native::Min(min, excl) => match v.as_f64() {
             None => Some("must be a number".into()),
-            Some(n) if (*excl && n <= *min) || (!*excl && n < *min) => {
-                Some(format!("must be {} {min}", if *excl { ">" } else { ">=" }))
-            }
+            Some(n) if (*excl && n <= *min) || (!*excl && n < *min) => Some(format!(
+                "must be {} {min}",
+                if *excl { ">" } else { ">=" }
+            )),
             Some(_) => None,
         },
         Native::Max(max, excl) => match v.as_f64() {
             None => Some("must be a number".into()),
-            Some(n) if (*excl && n >= *max) || (!*excl && n > *max) => {
-                Some(format!("must be {} {max}", if *excl { "<" } else { "<=" }))
-            }
+            Some(n) if (*excl && n >= *max) || (!*excl && n > *max) => Some(format!(
+                "must be {} {max}",
+                if *excl { "<" } else { "<=" }
+            )),
             Some(_) => None,
         },
         Native::MinLen(min) => match length(v) {
@@ -205,9 +205,7 @@ fn check_native(check: &Native, value: Option<&Value>) -> Option<String> {
         },
         Native::Enum(values) => (!values.iter().any(|x| enum_eq(x, v)))
             .then(|| format!("must be one of {}", render_values(values))),
-        Native::Format(f) => {
-            (!format_ok(*f, v)).then(|| format!("must be a valid {}", format_name(*f)))
-        }
+        Native::Format(f) => (!format_ok(*f, v)).then(|| format!("must be a valid {}", format_name(*f))),
     }
 }
 
@@ -302,10 +300,7 @@ pub(crate) fn format_ok(f: Format, v: &Value) -> bool {
         Format::Timestamp => timestamp_ok(s.as_bytes()),
         Format::Uri => s.split_once(':').is_some_and(|(scheme, rest)| {
             !rest.is_empty()
-                && scheme
-                    .chars()
-                    .next()
-                    .is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                 && scheme
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
@@ -355,8 +350,7 @@ fn timestamp_ok(b: &[u8]) -> bool {
     match rest {
         [b'Z' | b'z'] => true,
         [b'+' | b'-', h1, h2, b':', m1, m2] => {
-            digits(&[*h1, *h2]).is_some_and(|h| h < 24)
-                && digits(&[*m1, *m2]).is_some_and(|m| m < 60)
+            digits(&[*h1, *h2]).is_some_and(|h| h < 24) && digits(&[*m1, *m2]).is_some_and(|m| m < 60)
         }
         _ => false,
     }
