@@ -14,6 +14,7 @@
 //! See docs/freshness.md.
 
 pub mod alerts;
+mod annotate;
 pub mod api;
 pub mod clock;
 pub mod config;
