@@ -49,7 +49,7 @@ pub async fn run(config: &MeshConfig, args: &StatusArgs) -> Result<String, CliEr
     let overview: Overview =
         serde_json::from_str(&text).map_err(|e| fail(format!("not a freshness overview: {e}")))?;
     Ok(match args.format {
-        StatusFormat::Json => serde_json::to_string_pretty(&overview).unwrap_or(text),
+        StatusFormat::Json => serde_json::to_string_pretty(&overview).unwrap_or(text) + "\n",
         StatusFormat::Table => table(&overview, std::io::stdout().is_terminal()),
     })
 }
