@@ -50,7 +50,7 @@ async fn stopped_product_fires_warn_then_critical_and_resolves() {
     );
     let shared = engine.shared();
 
-    assert!(engine.tick().await.unwrap().is_empty());
+    settle(&mut engine, &c.product_id).await;
     {
         let m = shared.monitor();
         let v = m.view(&c.product_id).expect("product evaluated");
@@ -204,7 +204,7 @@ async fn consumer_that_stops_committing_raises_lag_alerts() {
     let mut engine = engine(&cluster, cfg, &clock, &shutdown);
     let shared = engine.shared();
 
-    assert!(engine.tick().await.unwrap().is_empty());
+    settle(&mut engine, &c.product_id).await;
     {
         let m = shared.monitor();
         let g = &m.view(&c.product_id).unwrap().groups[0];
