@@ -195,15 +195,14 @@ pub async fn settle(engine: &mut Engine, product: &str) {
     for _ in 0..50 {
         let events = engine.tick().await.unwrap();
         assert!(events.is_empty(), "{events:#?}");
-        let shared = engine.shared();
-        let m = shared.monitor();
-        let ready = m
+        let ready = engine
+            .shared()
+            .monitor()
             .view(product)
             .is_some_and(|v| v.partitions.iter().all(|p| p.age_ms.is_some()));
         if ready {
             return;
         }
-        drop(m);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{product}'s records never became readable");
