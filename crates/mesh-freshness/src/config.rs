@@ -145,6 +145,18 @@ impl FreshnessConfig {
         if self.check_interval.is_zero() {
             return Err("freshness.check_interval must be positive".into());
         }
+        if let Some(url) = &self.webhook.url {
+            match reqwest::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+                Ok(u) => {
+                    return Err(format!(
+                        "freshness.webhook.url must be http(s), got scheme `{}`",
+                        u.scheme()
+                    ));
+                }
+                Err(e) => return Err(format!("freshness.webhook.url `{url}`: {e}")),
+            }
+        }
         if self.shard.count == 0 || self.shard.index >= self.shard.count {
             return Err(format!(
                 "freshness.shard.index ({}) must be below shard.count ({})",
@@ -152,5 +164,39 @@ impl FreshnessConfig {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_names_the_key() {
+        assert!(FreshnessConfig::default().validate().is_ok());
+        let mut c = FreshnessConfig::default();
+        c.webhook.url = Some("not a url".into());
+        assert!(c.validate().unwrap_err().contains("freshness.webhook.url"));
+        let c = FreshnessConfig {
+            hysteresis: 1.5,
+            ..FreshnessConfig::default()
+        };
+        assert!(c.validate().unwrap_err().contains("hysteresis"));
+        let c = FreshnessConfig {
+            shard: ShardConfig { index: 2, count: 2 },
+            ..FreshnessConfig::default()
+        };
+        assert!(c.validate().unwrap_err().contains("shard"));
+    }
+
+    #[test]
+    fn shards_split_products_exactly_once() {
+        let shards: Vec<ShardConfig> = (0..3)
+            .map(|index| ShardConfig { index, count: 3 })
+            .collect();
+        for i in 0..200 {
+            let id = format!("domain{i}.product");
+            assert_eq!(shards.iter().filter(|s| s.owns(&id)).count(), 1, "{id}");
+        }
     }
 }
