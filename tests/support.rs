@@ -26,6 +26,7 @@ pub fn mesh_config(cluster: &TestCluster, data_dir: &Path) -> MeshConfig {
     c.data_dir = data_dir.to_path_buf();
     c.registry.listen = "127.0.0.1:0".parse().expect("address");
     c.lineage.listen = "127.0.0.1:0".parse().expect("address");
+    c.freshness.listen = "127.0.0.1:0".parse().expect("address");
     let t = &mut c.topics;
     for name in [
         &mut t.schemas,

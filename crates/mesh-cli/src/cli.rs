@@ -41,6 +41,11 @@ pub enum Command {
     /// Run the lineage collector alone (OpenLineage ingest, Marquez-compatible read API, default
     /// port 5000), or show a product's lineage from a running one.
     Lineage(crate::lineage::LineageArgs),
+    /// Run the freshness monitor alone (default port 8096): SLA freshness and consumer lag of
+    /// every data product, alerts to _mesh.alerts, an Alertmanager webhook and /metrics.
+    Freshness(crate::freshness::FreshnessArgs),
+    /// Print every product's freshness, SLA, consumer lag and alerts (from the freshness API).
+    Status(crate::status::StatusArgs),
     /// Print mesh's version and the librdkafka it was built with.
     Version,
     /// Work with configuration files.
@@ -71,6 +76,9 @@ pub struct UpArgs {
     /// Address of the lineage collector (default 127.0.0.1:5000; port 0 = any free).
     #[arg(long, value_name = "HOST:PORT")]
     pub lineage_listen: Option<SocketAddr>,
+    /// Address of the freshness monitor (default 127.0.0.1:8096; port 0 = any free).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub freshness_listen: Option<SocketAddr>,
 }
 
 /// `mesh registry [serve] [--listen ..] [--data-dir ..]`, `mesh registry export|import ..`.
@@ -192,6 +200,9 @@ impl UpArgs {
         }
         if let Some(l) = self.lineage_listen {
             config.lineage.listen = l;
+        }
+        if let Some(l) = self.freshness_listen {
+            config.freshness.listen = l;
         }
     }
 }

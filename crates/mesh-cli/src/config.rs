@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use mesh_freshness::FreshnessConfig;
 use mesh_kafka::KafkaConfig;
 use mesh_kafka::admin::TopicSpec;
 use mesh_lineage::LineageConfig;
@@ -26,6 +27,8 @@ pub struct MeshConfig {
     pub registry: RegistryConfig,
     /// The lineage collector (`mesh lineage`, and inside `mesh up`).
     pub lineage: LineageConfig,
+    /// The freshness monitor (`mesh freshness`, and inside `mesh up`).
+    pub freshness: FreshnessConfig,
     /// Where single-node state lives (the registry's embedded store, under `registry/`).
     pub data_dir: PathBuf,
     /// How long in-flight work may take to finish after SIGINT/SIGTERM.
@@ -42,6 +45,7 @@ impl Default for MeshConfig {
             topics: PlatformTopics::default(),
             registry: RegistryConfig::default(),
             lineage: LineageConfig::default(),
+            freshness: FreshnessConfig::default(),
             data_dir: PathBuf::from("mesh-data"),
             shutdown_grace: Duration::from_secs(10),
         }

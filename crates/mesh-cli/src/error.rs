@@ -15,6 +15,10 @@ pub enum CliError {
     /// A command cannot run as given (the message says why and what to do).
     #[error("{0}")]
     Usage(String),
+    #[error("freshness monitor: {0}")]
+    Freshness(#[from] mesh_freshness::FreshnessError),
+    #[error("cannot read {url}: {message} (is `mesh up` or `mesh freshness` running?)")]
+    Status { url: String, message: String },
     #[error("data directory {path}: {source}")]
     DataDir {
         path: PathBuf,

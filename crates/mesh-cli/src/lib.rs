@@ -3,6 +3,7 @@
 //! - [`config`]: the whole configuration file (`mesh.toml`), one section per part.
 //! - [`up`]: `mesh up` — the embedded broker (when no Kafka is configured), the platform topics,
 //!   and every service, in one process.
+//! - [`freshness`], [`status`]: `mesh freshness` and `mesh status`.
 //! - [`cli`]: the command line.
 //! - [`lineage`]: `mesh lineage [serve]` and `mesh lineage show`.
 //! - [`contract`]: `mesh contract lint|init|docs|diff|apply`, and the contract provisioning
@@ -15,6 +16,8 @@ pub mod config;
 pub mod lineage;
 pub mod registry_store;
 pub mod contract;
+pub mod freshness;
+pub mod status;
 pub mod up;
 
 mod error;

@@ -45,6 +45,10 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
         Command::Config(ConfigCommand::Check { file }) => {
             let config: MeshConfig = config::load(Some(file))?;
             config.kafka.validate()?;
+            config
+                .freshness
+                .validate()
+                .map_err(mesh_freshness::FreshnessError::Config)?;
             println!("{}: OK", file.display());
             let shown = serde_json::to_string_pretty(&config::redacted(&config))
                 .unwrap_or_else(|e| e.to_string());
@@ -97,6 +101,21 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 }
             })?;
             mesh_cli::contract::run(args, &config.kafka).await
+        }
+        Command::Freshness(args) => {
+            let config = service_config(&cli, |c| args.apply(c))?;
+            let root = Shutdown::new();
+            let signals = install_signals()?;
+            let running = mesh_cli::freshness::start(&config, &config.kafka, &root).await?;
+            println!("mesh freshness listening on http://{}", running.addr);
+            wait_and_drain(signals, &root, &config).await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status(args) => {
+            let mut config: MeshConfig = config::load(cli.config.as_deref())?;
+            cli.apply(&mut config);
+            print!("{}", mesh_cli::status::run(&config, args).await?);
+            Ok(ExitCode::SUCCESS)
         }
         Command::Up(args) => {
             let config = service_config(&cli, |c| args.apply(c))?;

@@ -88,7 +88,9 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
     // Services start here as they are built (gateway 8095, freshness 8096, lineage 5000).
     let lineage_dir = Some(config.data_dir.join("lineage"));
     let lineage = crate::lineage::start(config, &kafka, lineage_dir, &shutdown.child()).await?;
-    let services = vec![("registry", registry.addr), ("lineage", lineage.addr)];
+    let mut services = vec![("registry", registry.addr), ("lineage", lineage.addr)];
+    let freshness = crate::freshness::start(config, &kafka, &shutdown.child()).await?;
+    services.push(("freshness", freshness.addr));
     Ok(Running {
         broker,
         kafka,
