@@ -13,10 +13,10 @@
 
 pub mod cli;
 pub mod config;
-pub mod lineage;
-pub mod registry_store;
 pub mod contract;
 pub mod freshness;
+pub mod lineage;
+pub mod registry_store;
 pub mod status;
 pub mod up;
 

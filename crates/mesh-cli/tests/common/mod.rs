@@ -20,7 +20,13 @@ impl Up {
         let mut child = Command::new(MESH)
             .args(["up", "--broker-listen", "127.0.0.1:0"])
             .args(["--registry-listen", "127.0.0.1:0"])
-            .args(["--lineage-listen", "127.0.0.1:0", "--freshness-listen", "127.0.0.1:0", "--data-dir"])
+            .args([
+                "--lineage-listen",
+                "127.0.0.1:0",
+                "--freshness-listen",
+                "127.0.0.1:0",
+                "--data-dir",
+            ])
             .arg(data_dir)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
