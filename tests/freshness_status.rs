@@ -114,8 +114,13 @@ async fn status_shows_products_of_a_running_mesh() {
         .await
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let p = &v["products"][0];
-    assert_eq!(p["product"], contract.product_id.as_str());
+    // `mesh up` also applies the example contracts: find this test's product among them.
+    let p = v["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["product"] == contract.product_id.as_str())
+        .unwrap_or_else(|| panic!("{} in {json}", contract.product_id));
     assert_eq!(p["sla"]["warnSeconds"], 120.0);
     assert_eq!(p["partitions"][0]["highWatermark"], 1);
     shutdown.cancel();
