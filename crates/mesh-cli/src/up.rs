@@ -68,7 +68,9 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
     }
     let registry = mesh_registry::start(registry_config, &shutdown.child()).await?;
     let contracts = match &broker {
-        Broker::Embedded(_) => embedded_contracts(config, &kafka, &provisioner, registry.addr, shutdown).await?,
+        Broker::Embedded(_) => {
+            embedded_contracts(config, &kafka, &provisioner, registry.addr, shutdown).await?
+        }
         Broker::External { .. } => Vec::new(),
     };
     // Services start here as they are built (gateway 8095, freshness 8096, lineage 5000).
@@ -96,7 +98,12 @@ async fn embedded_contracts(
 ) -> Result<Vec<crate::contract::apply::Outcome>, CliError> {
     use crate::contract::provision;
     let topic = config.topics.contracts.clone();
-    provision::start_provisioner(kafka.clone(), topic.clone(), provisioner.clone(), &shutdown.child())?;
+    provision::start_provisioner(
+        kafka.clone(),
+        topic.clone(),
+        provisioner.clone(),
+        &shutdown.child(),
+    )?;
     let url = format!("http://{registry}");
     provision::apply_examples(&url, kafka.clone(), provisioner.clone(), &topic).await
 }

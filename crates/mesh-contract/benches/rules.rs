@@ -26,7 +26,11 @@ use serde_json::json;
 fn rule(name: &str, path: Option<&str>, check: Check) -> RuleSpec {
     RuleSpec {
         name: name.into(),
-        kind: if path.is_some() { RuleKind::Field } else { RuleKind::Record },
+        kind: if path.is_some() {
+            RuleKind::Field
+        } else {
+            RuleKind::Record
+        },
         field: path.map(str::to_owned),
         check,
         severity: Severity::Error,
@@ -37,7 +41,10 @@ fn rule(name: &str, path: Option<&str>, check: Check) -> RuleSpec {
 
 /// Runs `f` (which performs `per_call` evaluations) for the configured time; evaluations/s.
 fn measure(per_call: u64, mut f: impl FnMut()) -> f64 {
-    let secs: f64 = std::env::var("BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(2.0);
+    let secs: f64 = std::env::var("BENCH_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2.0);
     for _ in 0..1000 {
         f();
     }
@@ -61,21 +68,65 @@ fn main() {
     });
     let mut out = Vec::new();
 
-    let one = CompiledRules::compile(&[rule("total-minimum", Some("total"), Check::Minimum { value: 0.0, exclusive: false })]).unwrap();
+    let one = CompiledRules::compile(&[rule(
+        "total-minimum",
+        Some("total"),
+        Check::Minimum {
+            value: 0.0,
+            exclusive: false,
+        },
+    )])
+    .unwrap();
     let simple = measure(1, || {
         one.evaluate_into(black_box(&event), &mut out);
         out.clear();
     });
-    println!("simple field rule (total >= 0):          {:>12.0} evaluations/s", simple);
+    println!(
+        "simple field rule (total >= 0):          {:>12.0} evaluations/s",
+        simple
+    );
 
     let natives = vec![
         rule("order_id-required", Some("order_id"), Check::Required),
-        rule("order_id-format", Some("order_id"), Check::Format { format: Format::Uuid }),
+        rule(
+            "order_id-format",
+            Some("order_id"),
+            Check::Format {
+                format: Format::Uuid,
+            },
+        ),
         rule("customer_id-required", Some("customer_id"), Check::Required),
-        rule("status-known", Some("status"), Check::Enum { values: vec![json!("PLACED"), json!("PAID"), json!("SHIPPED"), json!("CANCELLED")] }),
-        rule("currency-pattern", Some("currency"), Check::Pattern { regex: "^[A-Z]{3}$".into() }),
-        rule("coupon-max-length", Some("coupon"), Check::MaxLength { value: 32 }),
-        rule("placed_at-format", Some("placed_at"), Check::Format { format: Format::Timestamp }),
+        rule(
+            "status-known",
+            Some("status"),
+            Check::Enum {
+                values: vec![
+                    json!("PLACED"),
+                    json!("PAID"),
+                    json!("SHIPPED"),
+                    json!("CANCELLED"),
+                ],
+            },
+        ),
+        rule(
+            "currency-pattern",
+            Some("currency"),
+            Check::Pattern {
+                regex: "^[A-Z]{3}$".into(),
+            },
+        ),
+        rule(
+            "coupon-max-length",
+            Some("coupon"),
+            Check::MaxLength { value: 32 },
+        ),
+        rule(
+            "placed_at-format",
+            Some("placed_at"),
+            Check::Format {
+                format: Format::Timestamp,
+            },
+        ),
     ];
     let n = natives.len() as u64;
     let set = CompiledRules::compile(&natives).unwrap();
@@ -83,12 +134,26 @@ fn main() {
         set.evaluate_into(black_box(&event), &mut out);
         out.clear();
     });
-    println!("7 native field rules per event:          {:>12.0} rule evaluations/s ({:.0} events/s)", mixed, mixed / n as f64);
+    println!(
+        "7 native field rules per event:          {:>12.0} rule evaluations/s ({:.0} events/s)",
+        mixed,
+        mixed / n as f64
+    );
 
-    let cel = CompiledRules::compile(&[rule("order-ok", None, Check::Cel { expr: "size(message.items) > 0 && message.total <= 10000.0".into() })]).unwrap();
+    let cel = CompiledRules::compile(&[rule(
+        "order-ok",
+        None,
+        Check::Cel {
+            expr: "size(message.items) > 0 && message.total <= 10000.0".into(),
+        },
+    )])
+    .unwrap();
     let cel_rate = measure(1, || {
         cel.evaluate_into(black_box(&event), &mut out);
         out.clear();
     });
-    println!("CEL record rule (incl. event → CEL):     {:>12.0} evaluations/s", cel_rate);
+    println!(
+        "CEL record rule (incl. event → CEL):     {:>12.0} evaluations/s",
+        cel_rate
+    );
 }

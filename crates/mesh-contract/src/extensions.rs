@@ -85,7 +85,11 @@ pub fn custom_properties<'n>(r: &mut Reader<'_>, parent: &'n Node) -> Vec<(Strin
         if r.map(item, "customProperties entry").is_none() {
             continue;
         }
-        r.known_keys(item, &["id", "property", "value", "description"], "a custom property");
+        r.known_keys(
+            item,
+            &["id", "property", "value", "description"],
+            "a custom property",
+        );
         let (name, pos) = r.required_string(item, "property", "a custom property");
         match item.get("value") {
             Some(v) => out.push((name, v, pos)),
@@ -239,8 +243,16 @@ pub fn read_sla(r: &mut Reader<'_>, root: &Node, ext: &Extensions) -> Sla {
         r.known_keys(
             p,
             &[
-                "id", "property", "value", "valueExt", "unit", "element", "driver",
-                "description", "scheduler", "schedule",
+                "id",
+                "property",
+                "value",
+                "valueExt",
+                "unit",
+                "element",
+                "driver",
+                "description",
+                "scheduler",
+                "schedule",
             ],
             "an SLA property",
         );
@@ -284,7 +296,11 @@ pub fn read_sla(r: &mut Reader<'_>, root: &Node, ext: &Extensions) -> Sla {
         let (text, pos) = ext.freshness.get(key)?;
         let ms = parse_duration_ms(text);
         if ms.is_none() {
-            r.invalid(*pos, format!("`{text}` is not a duration"), "e.g. `90s`, `5m`, `2h`");
+            r.invalid(
+                *pos,
+                format!("`{text}` is not a duration"),
+                "e.g. `90s`, `5m`, `2h`",
+            );
         }
         ms
     };
@@ -292,18 +308,31 @@ pub fn read_sla(r: &mut Reader<'_>, root: &Node, ext: &Extensions) -> Sla {
     let critical = dur("mesh.freshness.critical");
     let for_ms = dur("mesh.freshness.for").unwrap_or(0);
     let idle = dur("mesh.freshness.allowedIdle");
-    let hours = ext.freshness.get("mesh.freshness.activeHours").and_then(|(t, pos)| {
-        let h = parse_active_hours(t);
-        if h.is_none() {
-            r.invalid(*pos, format!("`{t}` is not an active-hours window"), "e.g. `Mon-Fri 08:00-20:00` (UTC)");
-        }
-        h
-    });
+    let hours = ext
+        .freshness
+        .get("mesh.freshness.activeHours")
+        .and_then(|(t, pos)| {
+            let h = parse_active_hours(t);
+            if h.is_none() {
+                r.invalid(
+                    *pos,
+                    format!("`{t}` is not an active-hours window"),
+                    "e.g. `Mon-Fri 08:00-20:00` (UTC)",
+                );
+            }
+            h
+        });
     for k in ext.freshness.keys() {
         if !MESH_PROPERTIES.contains(&k.as_str()) {
             let pos = ext.freshness[k].1;
             let hint = did_you_mean(k, MESH_PROPERTIES).map(|s| format!("did you mean `{s}`?"));
-            r.diags.push(pos, Severity::Error, code::UNKNOWN_KEY, format!("unknown mesh custom property `{k}`"), hint);
+            r.diags.push(
+                pos,
+                Severity::Error,
+                code::UNKNOWN_KEY,
+                format!("unknown mesh custom property `{k}`"),
+                hint,
+            );
         }
     }
     match objective {
@@ -322,7 +351,11 @@ pub fn read_sla(r: &mut Reader<'_>, root: &Node, ext: &Extensions) -> Sla {
         }
         None => {
             if let Some((_, pos)) = ext.freshness.values().next() {
-                r.invalid(*pos, "mesh.freshness.* settings without a latency SLA", "add a `latency` entry to slaProperties");
+                r.invalid(
+                    *pos,
+                    "mesh.freshness.* settings without a latency SLA",
+                    "add a `latency` entry to slaProperties",
+                );
             }
         }
     }

@@ -221,18 +221,36 @@ pub struct RuleSpec {
 pub enum Check {
     /// Present and not null.
     Required,
-    Minimum { value: f64, exclusive: bool },
-    Maximum { value: f64, exclusive: bool },
+    Minimum {
+        value: f64,
+        exclusive: bool,
+    },
+    Maximum {
+        value: f64,
+        exclusive: bool,
+    },
     /// In characters (strings) or items (arrays).
-    MinLength { value: u64 },
-    MaxLength { value: u64 },
+    MinLength {
+        value: u64,
+    },
+    MaxLength {
+        value: u64,
+    },
     /// A regular expression that must match somewhere in the string (anchor it to match all).
-    Pattern { regex: String },
+    Pattern {
+        regex: String,
+    },
     /// One of these values.
-    Enum { values: Vec<serde_json::Value> },
-    Format { format: Format },
+    Enum {
+        values: Vec<serde_json::Value>,
+    },
+    Format {
+        format: Format,
+    },
     /// CEL: for record rules over `message`; for field rules over `value` (and `message`).
-    Cel { expr: String },
+    Cel {
+        expr: String,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -105,7 +105,10 @@ fn resolve(r: &mut Reader<'_>, root: &Node, files: &dyn SourceReader) -> Option<
     let (id, _) = r.required_string(root, "id", "the contract");
     let (domain, domain_pos) = r.required_string(root, "domain", "the contract");
     let (product, product_pos) = r.required_string(root, "name", "the contract");
-    for (v, pos, what) in [(&domain, domain_pos, "domain"), (&product, product_pos, "name")] {
+    for (v, pos, what) in [
+        (&domain, domain_pos, "domain"),
+        (&product, product_pos, "name"),
+    ] {
         if !v.is_empty() && !valid_name(v) {
             r.invalid(
                 pos,
@@ -258,7 +261,15 @@ fn read_team(r: &mut Reader<'_>, root: &Node) -> (Vec<String>, Option<String>) {
         yaml::Value::Map(_) => {
             r.known_keys(
                 node,
-                &["id", "name", "description", "members", "tags", "customProperties", "authoritativeDefinitions"],
+                &[
+                    "id",
+                    "name",
+                    "description",
+                    "members",
+                    "tags",
+                    "customProperties",
+                    "authoritativeDefinitions",
+                ],
                 "team",
             );
             let name = r.string(node, "name").map(|s| s.0);
@@ -278,8 +289,17 @@ fn read_team(r: &mut Reader<'_>, root: &Node) -> (Vec<String>, Option<String>) {
         r.known_keys(
             m,
             &[
-                "id", "username", "name", "description", "role", "dateIn", "dateOut",
-                "replacedByUsername", "tags", "customProperties", "authoritativeDefinitions",
+                "id",
+                "username",
+                "name",
+                "description",
+                "role",
+                "dateIn",
+                "dateOut",
+                "replacedByUsername",
+                "tags",
+                "customProperties",
+                "authoritativeDefinitions",
             ],
             "a team member",
         );
@@ -301,7 +321,16 @@ fn read_support(r: &mut Reader<'_>, root: &Node) -> Vec<Support> {
         }
         r.known_keys(
             s,
-            &["id", "channel", "url", "description", "tool", "scope", "invitationUrl", "customProperties"],
+            &[
+                "id",
+                "channel",
+                "url",
+                "description",
+                "tool",
+                "scope",
+                "invitationUrl",
+                "customProperties",
+            ],
             "a support channel",
         );
         let (channel, _) = r.required_string(s, "channel", "a support channel");

@@ -17,7 +17,15 @@ use crate::yaml::{self, Node};
 /// mesh's built-in policies (`policies/builtin.yaml`).
 pub const BUILTIN: &str = include_str!("../policies/builtin.yaml");
 
-const POLICY_KEYS: &[&str] = &["id", "description", "expr", "severity", "enabled", "at", "hint"];
+const POLICY_KEYS: &[&str] = &[
+    "id",
+    "description",
+    "expr",
+    "severity",
+    "enabled",
+    "at",
+    "hint",
+];
 
 /// One policy, compiled.
 #[derive(Clone, Debug)]
@@ -57,15 +65,29 @@ pub fn read_entries(r: &mut Reader<'_>, parent: &Node) -> Vec<PolicyEntry> {
         let severity = r.string(p, "severity").and_then(|(s, spos)| {
             let sev = Severity::parse(&s);
             if sev.is_none() {
-                r.invalid(spos, format!("`{s}` is not a severity"), "use error, warning or info");
+                r.invalid(
+                    spos,
+                    format!("`{s}` is not a severity"),
+                    "use error, warning or info",
+                );
             }
             sev
         });
         let expr = r.string(p, "expr");
         if let Some((e, epos)) = &expr {
             if let Err(err) = cel::Program::compile(e) {
-                let msg = err.to_string().lines().next().unwrap_or("syntax error").to_owned();
-                r.diags.error_hint(*epos, code::CEL_COMPILE, format!("policy `{id}`: CEL does not compile: {msg}"), "a policy is a CEL expression over `contract` that must be true");
+                let msg = err
+                    .to_string()
+                    .lines()
+                    .next()
+                    .unwrap_or("syntax error")
+                    .to_owned();
+                r.diags.error_hint(
+                    *epos,
+                    code::CEL_COMPILE,
+                    format!("policy `{id}`: CEL does not compile: {msg}"),
+                    "a policy is a CEL expression over `contract` that must be true",
+                );
             }
         }
         out.push(PolicyEntry {
@@ -92,9 +114,14 @@ impl PolicySet {
     /// mesh's built-in policies.
     pub fn builtin() -> Self {
         let mut d = Diagnostics::new("builtin policies");
-        let tree = yaml::parse(BUILTIN).unwrap_or_else(|_| Node { pos: Pos::default(), value: yaml::Value::Null });
+        let tree = yaml::parse(BUILTIN).unwrap_or_else(|_| Node {
+            pos: Pos::default(),
+            value: yaml::Value::Null,
+        });
         let entries = read_entries(&mut Reader { diags: &mut d }, &tree);
-        let mut set = PolicySet { policies: BTreeMap::new() };
+        let mut set = PolicySet {
+            policies: BTreeMap::new(),
+        };
         set.apply_org(&entries, &mut d);
         debug_assert!(!d.has_errors(), "builtin policies: {:?}", d.items);
         set
@@ -111,7 +138,11 @@ impl PolicySet {
                 let entries = read_entries(&mut r, &tree);
                 set.apply_org(&entries, &mut d);
             }
-            Err(e) => d.error(e.pos, code::YAML_SYNTAX, format!("YAML syntax error: {}", e.message)),
+            Err(e) => d.error(
+                e.pos,
+                code::YAML_SYNTAX,
+                format!("YAML syntax error: {}", e.message),
+            ),
         }
         (set, d)
     }
@@ -121,12 +152,24 @@ impl PolicySet {
         for e in entries {
             match self.policies.get_mut(&e.id) {
                 Some(p) => {
-                    if let Some(s) = e.severity { p.severity = s; }
-                    if let Some(en) = e.enabled { p.enabled = en; }
-                    if let Some(x) = &e.expr { p.expr = x.clone(); }
-                    if let Some(x) = &e.description { p.description = x.clone(); }
-                    if let Some(x) = &e.hint { p.hint = Some(x.clone()); }
-                    if let Some(x) = &e.at { p.at = Some(x.clone()); }
+                    if let Some(s) = e.severity {
+                        p.severity = s;
+                    }
+                    if let Some(en) = e.enabled {
+                        p.enabled = en;
+                    }
+                    if let Some(x) = &e.expr {
+                        p.expr = x.clone();
+                    }
+                    if let Some(x) = &e.description {
+                        p.description = x.clone();
+                    }
+                    if let Some(x) = &e.hint {
+                        p.hint = Some(x.clone());
+                    }
+                    if let Some(x) = &e.at {
+                        p.at = Some(x.clone());
+                    }
                 }
                 None => self.add(e, d),
             }
@@ -139,12 +182,19 @@ impl PolicySet {
         for e in entries {
             match set.policies.get_mut(&e.id) {
                 Some(p) => {
-                    if e.enabled == Some(false) || e.expr.is_some() || e.severity.is_some_and(|s| s < p.severity) {
+                    if e.enabled == Some(false)
+                        || e.expr.is_some()
+                        || e.severity.is_some_and(|s| s < p.severity)
+                    {
                         d.error_hint(e.pos, code::POLICY_FILE, format!("domain policy `{}` would loosen the organisation's policy", e.id), "a domain may add policies or raise a severity, never disable, rewrite or lower one");
                         continue;
                     }
-                    if let Some(s) = e.severity { p.severity = s; }
-                    if e.enabled == Some(true) { p.enabled = true; }
+                    if let Some(s) = e.severity {
+                        p.severity = s;
+                    }
+                    if e.enabled == Some(true) {
+                        p.enabled = true;
+                    }
                 }
                 None => set.add(e, d),
             }
@@ -154,26 +204,41 @@ impl PolicySet {
 
     fn add(&mut self, e: &PolicyEntry, d: &mut Diagnostics) {
         let Some(expr) = &e.expr else {
-            d.error_hint(e.pos, code::POLICY_FILE, format!("policy `{}` is not a built-in and has no `expr`", e.id), "a new policy needs `expr` (CEL over `contract`)");
+            d.error_hint(
+                e.pos,
+                code::POLICY_FILE,
+                format!("policy `{}` is not a built-in and has no `expr`", e.id),
+                "a new policy needs `expr` (CEL over `contract`)",
+            );
             return;
         };
-        self.policies.insert(e.id.clone(), Policy {
-            id: e.id.clone(),
-            description: e.description.clone().unwrap_or_else(|| e.id.clone()),
-            expr: expr.clone(),
-            severity: e.severity.unwrap_or(Severity::Error),
-            enabled: e.enabled.unwrap_or(true),
-            at: e.at.clone(),
-            hint: e.hint.clone(),
-        });
+        self.policies.insert(
+            e.id.clone(),
+            Policy {
+                id: e.id.clone(),
+                description: e.description.clone().unwrap_or_else(|| e.id.clone()),
+                expr: expr.clone(),
+                severity: e.severity.unwrap_or(Severity::Error),
+                enabled: e.enabled.unwrap_or(true),
+                at: e.at.clone(),
+                hint: e.hint.clone(),
+            },
+        );
     }
 
     /// Checks `contract` against every enabled policy; findings point at `tree`'s keys.
     pub fn check(&self, contract: &ResolvedContract, tree: Option<&Node>, d: &mut Diagnostics) {
-        let doc = match serde_json::to_value(contract).map(|v| crate::rules::to_cel(&v)).map_err(|e| e.to_string()) {
+        let doc = match serde_json::to_value(contract)
+            .map(|v| crate::rules::to_cel(&v))
+            .map_err(|e| e.to_string())
+        {
             Ok(v) => v,
             Err(e) => {
-                d.error(Pos { line: 1, column: 1 }, code::POLICY_FILE, format!("contract cannot be read by policies: {e}"));
+                d.error(
+                    Pos { line: 1, column: 1 },
+                    code::POLICY_FILE,
+                    format!("contract cannot be read by policies: {e}"),
+                );
                 return;
             }
         };
@@ -184,13 +249,33 @@ impl PolicySet {
                 (Some(t), Some(at)) => t.key_pos(at),
                 _ => Pos { line: 1, column: 1 },
             };
-            let outcome = cel::Program::compile(&p.expr).map_err(|e| e.to_string()).and_then(|prog| prog.execute(&ctx).map_err(|e| e.to_string()));
+            let outcome = cel::Program::compile(&p.expr)
+                .map_err(|e| e.to_string())
+                .and_then(|prog| prog.execute(&ctx).map_err(|e| e.to_string()));
             let code = format!("policy:{}", p.id);
             match outcome {
                 Ok(cel::Value::Bool(true)) => {}
-                Ok(cel::Value::Bool(false)) => d.push(pos, p.severity, &code, p.description.clone(), p.hint.clone()),
-                Ok(other) => d.push(pos, Severity::Error, &code, format!("policy returned {other:?}, not a boolean"), None),
-                Err(e) => d.push(pos, Severity::Error, &code, format!("policy failed to evaluate: {e}"), None),
+                Ok(cel::Value::Bool(false)) => d.push(
+                    pos,
+                    p.severity,
+                    &code,
+                    p.description.clone(),
+                    p.hint.clone(),
+                ),
+                Ok(other) => d.push(
+                    pos,
+                    Severity::Error,
+                    &code,
+                    format!("policy returned {other:?}, not a boolean"),
+                    None,
+                ),
+                Err(e) => d.push(
+                    pos,
+                    Severity::Error,
+                    &code,
+                    format!("policy failed to evaluate: {e}"),
+                    None,
+                ),
             }
         }
     }

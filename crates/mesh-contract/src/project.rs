@@ -31,9 +31,21 @@ pub fn topics(c: &ResolvedContract) -> Vec<TopicPlan> {
     // A DLQ is for people to inspect: keep it two weeks whatever the product's retention.
     dlq_configs.insert("retention.ms".to_owned(), "1209600000".to_owned());
     vec![
-        TopicPlan { name: t.raw.clone(), partitions: t.partitions, configs: t.configs.clone() },
-        TopicPlan { name: t.validated.clone(), partitions: t.partitions, configs: t.configs.clone() },
-        TopicPlan { name: t.dlq.clone(), partitions: 1, configs: dlq_configs },
+        TopicPlan {
+            name: t.raw.clone(),
+            partitions: t.partitions,
+            configs: t.configs.clone(),
+        },
+        TopicPlan {
+            name: t.validated.clone(),
+            partitions: t.partitions,
+            configs: t.configs.clone(),
+        },
+        TopicPlan {
+            name: t.dlq.clone(),
+            partitions: 1,
+            configs: dlq_configs,
+        },
     ]
 }
 
@@ -75,7 +87,10 @@ pub fn confluent_rule(c: &ResolvedContract, r: &RuleSpec) -> Value {
         RuleKind::Field => {
             let name = r.field.as_deref().unwrap_or_default();
             let leaf = name.rsplit('.').next().unwrap_or(name);
-            ("CEL_FIELD", format!("name == {} ; {}", quote(leaf), cel_text(&r.check)))
+            (
+                "CEL_FIELD",
+                format!("name == {} ; {}", quote(leaf), cel_text(&r.check)),
+            )
         }
     };
     let mut rule = json!({
@@ -100,10 +115,18 @@ pub fn cel_text(check: &Check) -> String {
     match check {
         Check::Required => "value != null".into(),
         Check::Minimum { value, exclusive } => {
-            format!("double(value) {} {}", if *exclusive { ">" } else { ">=" }, num(*value))
+            format!(
+                "double(value) {} {}",
+                if *exclusive { ">" } else { ">=" },
+                num(*value)
+            )
         }
         Check::Maximum { value, exclusive } => {
-            format!("double(value) {} {}", if *exclusive { "<" } else { "<=" }, num(*value))
+            format!(
+                "double(value) {} {}",
+                if *exclusive { "<" } else { "<=" },
+                num(*value)
+            )
         }
         Check::MinLength { value } => format!("size(value) >= {value}"),
         Check::MaxLength { value } => format!("size(value) <= {value}"),
@@ -116,7 +139,11 @@ pub fn cel_text(check: &Check) -> String {
 
 fn num(f: f64) -> String {
     let s = f.to_string();
-    if s.contains('.') || s.contains('e') { s } else { format!("{s}.0") }
+    if s.contains('.') || s.contains('e') {
+        s
+    } else {
+        format!("{s}.0")
+    }
 }
 
 fn quote(s: &str) -> String {
@@ -126,8 +153,12 @@ fn quote(s: &str) -> String {
 fn format_regex(f: Format) -> &'static str {
     match f {
         Format::Email => r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$",
-        Format::Uuid => r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-        Format::Timestamp => r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$",
+        Format::Uuid => {
+            r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+        }
+        Format::Timestamp => {
+            r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+        }
         Format::Date => r"^\d{4}-\d{2}-\d{2}$",
         Format::Uri => r"^[A-Za-z][A-Za-z0-9+.-]*:.+$",
     }

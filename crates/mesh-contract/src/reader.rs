@@ -53,7 +53,8 @@ impl Reader<'_> {
 
     pub fn seq<'n>(&mut self, parent: &'n Node, key: &str) -> &'n [Node] {
         match parent.get(key) {
-            None | Some(Node {
+            None
+            | Some(Node {
                 value: Value::Null, ..
             }) => &[],
             Some(Node {

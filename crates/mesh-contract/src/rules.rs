@@ -39,7 +39,9 @@ struct Compiled {
 
 impl std::fmt::Debug for Compiled {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Compiled").field("rule", &self.spec.name).finish()
+        f.debug_struct("Compiled")
+            .field("rule", &self.spec.name)
+            .finish()
     }
 }
 
@@ -174,18 +176,16 @@ fn check_native(check: &Native, value: Option<&Value>) -> Option<String> {
         Native::Required | Native::Cel(_) => None,
         Native::Min(min, excl) => match v.as_f64() {
             None => Some("must be a number".into()),
-            Some(n) if (*excl && n <= *min) || (!*excl && n < *min) => Some(format!(
-                "must be {} {min}",
-                if *excl { ">" } else { ">=" }
-            )),
+            Some(n) if (*excl && n <= *min) || (!*excl && n < *min) => {
+                Some(format!("must be {} {min}", if *excl { ">" } else { ">=" }))
+            }
             Some(_) => None,
         },
         Native::Max(max, excl) => match v.as_f64() {
             None => Some("must be a number".into()),
-            Some(n) if (*excl && n >= *max) || (!*excl && n > *max) => Some(format!(
-                "must be {} {max}",
-                if *excl { "<" } else { "<=" }
-            )),
+            Some(n) if (*excl && n >= *max) || (!*excl && n > *max) => {
+                Some(format!("must be {} {max}", if *excl { "<" } else { "<=" }))
+            }
             Some(_) => None,
         },
         Native::MinLen(min) => match length(v) {
@@ -205,7 +205,9 @@ fn check_native(check: &Native, value: Option<&Value>) -> Option<String> {
         },
         Native::Enum(values) => (!values.iter().any(|x| enum_eq(x, v)))
             .then(|| format!("must be one of {}", render_values(values))),
-        Native::Format(f) => (!format_ok(*f, v)).then(|| format!("must be a valid {}", format_name(*f))),
+        Native::Format(f) => {
+            (!format_ok(*f, v)).then(|| format!("must be a valid {}", format_name(*f)))
+        }
     }
 }
 
@@ -276,9 +278,16 @@ pub fn to_cel(v: &Value) -> cel::Value {
         Value::Object(m) => {
             let map: std::collections::HashMap<cel::objects::Key, cel::Value> = m
                 .iter()
-                .map(|(k, v)| (cel::objects::Key::String(std::sync::Arc::new(k.clone())), to_cel(v)))
+                .map(|(k, v)| {
+                    (
+                        cel::objects::Key::String(std::sync::Arc::new(k.clone())),
+                        to_cel(v),
+                    )
+                })
                 .collect();
-            cel::Value::Map(cel::objects::Map { map: std::sync::Arc::new(map) })
+            cel::Value::Map(cel::objects::Map {
+                map: std::sync::Arc::new(map),
+            })
         }
     }
 }
@@ -326,7 +335,10 @@ pub(crate) fn format_ok(f: Format, v: &Value) -> bool {
         Format::Timestamp => timestamp_ok(s.as_bytes()),
         Format::Uri => s.split_once(':').is_some_and(|(scheme, rest)| {
             !rest.is_empty()
-                && scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_alphabetic())
                 && scheme
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
@@ -376,7 +388,8 @@ fn timestamp_ok(b: &[u8]) -> bool {
     match rest {
         [b'Z' | b'z'] => true,
         [b'+' | b'-', h1, h2, b':', m1, m2] => {
-            digits(&[*h1, *h2]).is_some_and(|h| h < 24) && digits(&[*m1, *m2]).is_some_and(|m| m < 60)
+            digits(&[*h1, *h2]).is_some_and(|h| h < 24)
+                && digits(&[*m1, *m2]).is_some_and(|m| m < 60)
         }
         _ => false,
     }

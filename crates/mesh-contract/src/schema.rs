@@ -5,6 +5,7 @@
 
 use std::sync::LazyLock;
 
+use crate::SourceReader;
 use crate::diag::{Pos, Severity, code};
 use crate::extensions::{Extensions, custom_properties};
 use crate::fields::{PhysicalField, physical_fields};
@@ -12,32 +13,102 @@ use crate::model::{Action, Check, FieldDoc, Format, PhysicalSchema, RuleKind, Ru
 use crate::parse::{load_physical, physical_from_text};
 use crate::reader::Reader;
 use crate::yaml::{Node, Value};
-use crate::SourceReader;
 
 const SCHEMA_KEYS: &[&str] = &[
-    "id", "name", "physicalName", "physicalType", "logicalType", "businessName", "description",
-    "dataGranularityDescription", "tags", "properties", "relationships", "quality",
-    "customProperties", "authoritativeDefinitions",
+    "id",
+    "name",
+    "physicalName",
+    "physicalType",
+    "logicalType",
+    "businessName",
+    "description",
+    "dataGranularityDescription",
+    "tags",
+    "properties",
+    "relationships",
+    "quality",
+    "customProperties",
+    "authoritativeDefinitions",
 ];
 const PROPERTY_KEYS: &[&str] = &[
-    "id", "name", "physicalName", "physicalType", "logicalType", "logicalTypeOptions",
-    "businessName", "description", "required", "unique", "primaryKey", "primaryKeyPosition",
-    "partitioned", "partitionKeyPosition", "classification", "encryptedName",
-    "criticalDataElement", "examples", "tags", "quality", "customProperties",
-    "authoritativeDefinitions", "transformSourceObjects", "transformLogic",
-    "transformDescription", "relationships", "items", "properties",
+    "id",
+    "name",
+    "physicalName",
+    "physicalType",
+    "logicalType",
+    "logicalTypeOptions",
+    "businessName",
+    "description",
+    "required",
+    "unique",
+    "primaryKey",
+    "primaryKeyPosition",
+    "partitioned",
+    "partitionKeyPosition",
+    "classification",
+    "encryptedName",
+    "criticalDataElement",
+    "examples",
+    "tags",
+    "quality",
+    "customProperties",
+    "authoritativeDefinitions",
+    "transformSourceObjects",
+    "transformLogic",
+    "transformDescription",
+    "relationships",
+    "items",
+    "properties",
 ];
 const OPTION_KEYS: &[&str] = &[
-    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength",
-    "pattern", "format", "multipleOf", "minItems", "maxItems", "uniqueItems", "timezone",
-    "defaultTimezone", "minProperties", "maxProperties", "required",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "format",
+    "multipleOf",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "timezone",
+    "defaultTimezone",
+    "minProperties",
+    "maxProperties",
+    "required",
 ];
 const QUALITY_KEYS: &[&str] = &[
-    "id", "name", "description", "type", "dimension", "severity", "businessImpact", "metric",
-    "rule", "arguments", "mustBe", "mustNotBe", "mustBeGreaterThan", "mustBeGreaterOrEqualTo",
-    "mustBeLessThan", "mustBeLessOrEqualTo", "mustBeBetween", "mustNotBeBetween", "unit",
-    "validValues", "query", "engine", "implementation", "method", "schedule", "scheduler",
-    "tags", "customProperties", "authoritativeDefinitions",
+    "id",
+    "name",
+    "description",
+    "type",
+    "dimension",
+    "severity",
+    "businessImpact",
+    "metric",
+    "rule",
+    "arguments",
+    "mustBe",
+    "mustNotBe",
+    "mustBeGreaterThan",
+    "mustBeGreaterOrEqualTo",
+    "mustBeLessThan",
+    "mustBeLessOrEqualTo",
+    "mustBeBetween",
+    "mustNotBeBetween",
+    "unit",
+    "validValues",
+    "query",
+    "engine",
+    "implementation",
+    "method",
+    "schedule",
+    "scheduler",
+    "tags",
+    "customProperties",
+    "authoritativeDefinitions",
 ];
 
 /// Confluent's rule-name syntax.
@@ -87,7 +158,8 @@ pub fn read_schema(
             },
             "mesh.schema.inline" => match value.as_str() {
                 Some(text) => {
-                    physical = physical_from_text(r, "inline", text.to_owned(), value.pos, subject.clone())
+                    physical =
+                        physical_from_text(r, "inline", text.to_owned(), value.pos, subject.clone())
                 }
                 None => r.type_error(value, &name, "the schema text"),
             },
@@ -123,7 +195,12 @@ pub fn read_schema(
         })
         .collect();
     let mut rules = Vec::new();
-    let mut ctx = Ctx { r, pfields: &pfields, fields: &mut fields, rules: &mut rules };
+    let mut ctx = Ctx {
+        r,
+        pfields: &pfields,
+        fields: &mut fields,
+        rules: &mut rules,
+    };
     ctx.properties(obj, "");
     for q in ctx.r.seq(obj, "quality") {
         ctx.quality(q, None);
@@ -150,7 +227,11 @@ impl Ctx<'_, '_> {
             if name.is_empty() {
                 continue;
             }
-            let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
             let Some(idx) = self.fields.iter().position(|f| f.path == path) else {
                 let known: Vec<&str> = self.pfields.iter().map(|f| f.path.as_str()).collect();
                 let hint = match crate::diag::did_you_mean(&path, &known) {
@@ -168,7 +249,14 @@ impl Ctx<'_, '_> {
             let doc = self.document(p, idx);
             let ftype = self.pfields[idx].type_name.clone();
             if doc {
-                self.rule(&path, "required", Check::Required, Severity::Error, None, None);
+                self.rule(
+                    &path,
+                    "required",
+                    Check::Required,
+                    Severity::Error,
+                    None,
+                    None,
+                );
             }
             if let Some(opts) = p.get("logicalTypeOptions") {
                 self.options(opts, &path, &ftype);
@@ -184,7 +272,9 @@ impl Ctx<'_, '_> {
     fn document(&mut self, p: &Node, idx: usize) -> bool {
         let required = self.r.bool(p, "required").unwrap_or(false);
         let f = &mut self.fields[idx];
-        let mut r = Reader { diags: self.r.diags };
+        let mut r = Reader {
+            diags: self.r.diags,
+        };
         if let Some((d, _)) = r.string(p, "description") {
             f.description = Some(d);
         }
@@ -197,7 +287,11 @@ impl Ctx<'_, '_> {
             .filter_map(|t| t.scalar_text())
             .collect();
         f.examples = r.seq(p, "examples").iter().map(Node::to_json).collect();
-        let class = f.classification.as_deref().unwrap_or("").to_ascii_lowercase();
+        let class = f
+            .classification
+            .as_deref()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         f.pii = f.tags.iter().any(|t| t.eq_ignore_ascii_case("pii"))
             || ["pii", "restricted", "confidential", "sensitive"].contains(&class.as_str());
         required
@@ -209,7 +303,9 @@ impl Ctx<'_, '_> {
         }
         self.r.known_keys(opts, OPTION_KEYS, "logicalTypeOptions");
         let numeric = is_numeric(ftype);
-        let Value::Map(entries) = &opts.value else { return };
+        let Value::Map(entries) = &opts.value else {
+            return;
+        };
         for (k, v) in entries {
             let check = match k.name.as_str() {
                 "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
@@ -242,19 +338,33 @@ impl Ctx<'_, '_> {
                 }
                 "pattern" => {
                     let Some(re) = v.as_str() else {
-                        self.r.type_error(v, "pattern", "a regular expression string");
+                        self.r
+                            .type_error(v, "pattern", "a regular expression string");
                         continue;
                     };
                     if let Err(e) = regex::Regex::new(re) {
-                        self.r.diags.error(v.pos, code::INVALID_RULE, format!("pattern does not compile: {e}"));
+                        self.r.diags.error(
+                            v.pos,
+                            code::INVALID_RULE,
+                            format!("pattern does not compile: {e}"),
+                        );
                         continue;
                     }
-                    Check::Pattern { regex: re.to_owned() }
+                    Check::Pattern {
+                        regex: re.to_owned(),
+                    }
                 }
                 "format" => match v.as_str().and_then(Format::parse) {
                     Some(format) => Check::Format { format },
                     None => {
-                        self.r.invalid(v.pos, format!("`{}` is not a format mesh checks", v.scalar_text().unwrap_or_default()), "use email, uuid, timestamp (date-time), date or uri");
+                        self.r.invalid(
+                            v.pos,
+                            format!(
+                                "`{}` is not a format mesh checks",
+                                v.scalar_text().unwrap_or_default()
+                            ),
+                            "use email, uuid, timestamp (date-time), date or uri",
+                        );
                         continue;
                     }
                 },
@@ -279,10 +389,18 @@ impl Ctx<'_, '_> {
             return;
         }
         self.r.known_keys(q, QUALITY_KEYS, "a quality rule");
-        let ty = self.r.string(q, "type").map(|s| s.0).unwrap_or_else(|| "library".into());
+        let ty = self
+            .r
+            .string(q, "type")
+            .map(|s| s.0)
+            .unwrap_or_else(|| "library".into());
         let severity = match self.r.string(q, "severity") {
             Some((s, pos)) => Severity::parse(&s).unwrap_or_else(|| {
-                self.r.invalid(pos, format!("`{s}` is not a severity"), "use error, warning or info");
+                self.r.invalid(
+                    pos,
+                    format!("`{s}` is not a severity"),
+                    "use error, warning or info",
+                );
                 Severity::Error
             }),
             None => Severity::Error,
@@ -305,9 +423,17 @@ impl Ctx<'_, '_> {
                 Check::Cel { expr }
             }
             "library" => {
-                let metric = self.r.string(q, "metric").or_else(|| self.r.string(q, "rule"));
+                let metric = self
+                    .r
+                    .string(q, "metric")
+                    .or_else(|| self.r.string(q, "rule"));
                 let Some((metric, mpos)) = metric else {
-                    self.r.diags.error_hint(q.pos, code::MISSING_KEY, "a library quality rule has no `metric`", "e.g. `metric: nullValues` with `mustBe: 0`");
+                    self.r.diags.error_hint(
+                        q.pos,
+                        code::MISSING_KEY,
+                        "a library quality rule has no `metric`",
+                        "e.g. `metric: nullValues` with `mustBe: 0`",
+                    );
                     return;
                 };
                 if field.is_none() || !zero_tolerance(q) {
@@ -321,7 +447,10 @@ impl Ctx<'_, '_> {
                         None => return,
                     },
                     _ => {
-                        self.not_enforced(mpos, &format!("metric `{metric}` (needs the whole dataset)"));
+                        self.not_enforced(
+                            mpos,
+                            &format!("metric `{metric}` (needs the whole dataset)"),
+                        );
                         return;
                     }
                 }
@@ -344,8 +473,17 @@ impl Ctx<'_, '_> {
         match path {
             Some(p) => self.rule(p, label, check, severity, rule_name, description.clone()),
             None => {
-                let n = rule_name.unwrap_or_else(|| format!("record-rule-{}", self.rules.len() + 1));
-                self.rules.push(RuleSpec { name: n, kind: RuleKind::Record, field: None, check, severity, action, description });
+                let n =
+                    rule_name.unwrap_or_else(|| format!("record-rule-{}", self.rules.len() + 1));
+                self.rules.push(RuleSpec {
+                    name: n,
+                    kind: RuleKind::Record,
+                    field: None,
+                    check,
+                    severity,
+                    action,
+                    description,
+                });
                 return;
             }
         }
@@ -356,10 +494,14 @@ impl Ctx<'_, '_> {
 
     fn invalid_values(&mut self, q: &Node) -> Option<Check> {
         let args = q.get("arguments");
-        let valid = args.and_then(|a| a.get("validValues")).or_else(|| q.get("validValues"));
+        let valid = args
+            .and_then(|a| a.get("validValues"))
+            .or_else(|| q.get("validValues"));
         if let Some(v) = valid {
             return match &v.value {
-                Value::Seq(items) if !items.is_empty() => Some(Check::Enum { values: items.iter().map(Node::to_json).collect() }),
+                Value::Seq(items) if !items.is_empty() => Some(Check::Enum {
+                    values: items.iter().map(Node::to_json).collect(),
+                }),
                 _ => {
                     self.r.type_error(v, "validValues", "a non-empty list");
                     None
@@ -369,25 +511,49 @@ impl Ctx<'_, '_> {
         if let Some(p) = args.and_then(|a| a.get("pattern")) {
             let re = p.as_str().unwrap_or_default();
             if let Err(e) = regex::Regex::new(re) {
-                self.r.diags.error(p.pos, code::INVALID_RULE, format!("pattern does not compile: {e}"));
+                self.r.diags.error(
+                    p.pos,
+                    code::INVALID_RULE,
+                    format!("pattern does not compile: {e}"),
+                );
                 return None;
             }
-            return Some(Check::Pattern { regex: re.to_owned() });
+            return Some(Check::Pattern {
+                regex: re.to_owned(),
+            });
         }
-        self.r.diags.error_hint(q.pos, code::MISSING_KEY, "invalidValues needs `arguments.validValues` or `arguments.pattern`", "e.g. `arguments: {validValues: [EUR, USD]}`");
+        self.r.diags.error_hint(
+            q.pos,
+            code::MISSING_KEY,
+            "invalidValues needs `arguments.validValues` or `arguments.pattern`",
+            "e.g. `arguments: {validValues: [EUR, USD]}`",
+        );
         None
     }
 
     fn action(&mut self, q: &Node, severity: Severity) -> Action {
-        let default = if severity == Severity::Error { Action::Reject } else { Action::Warn };
+        let default = if severity == Severity::Error {
+            Action::Reject
+        } else {
+            Action::Warn
+        };
         for (name, value, pos) in custom_properties(self.r, q) {
             match name.as_str() {
                 "mesh.action" => match value.as_str() {
                     Some("reject") => return Action::Reject,
                     Some("warn") => return Action::Warn,
-                    _ => self.r.invalid(value.pos, "`mesh.action` must be `reject` or `warn`", "reject = to the DLQ; warn = pass on and count"),
+                    _ => self.r.invalid(
+                        value.pos,
+                        "`mesh.action` must be `reject` or `warn`",
+                        "reject = to the DLQ; warn = pass on and count",
+                    ),
                 },
-                n if n.starts_with("mesh.") => self.r.diags.error_hint(pos, code::UNKNOWN_KEY, format!("unknown mesh custom property `{n}` on a rule"), "a rule reads `mesh.action`"),
+                n if n.starts_with("mesh.") => self.r.diags.error_hint(
+                    pos,
+                    code::UNKNOWN_KEY,
+                    format!("unknown mesh custom property `{n}` on a rule"),
+                    "a rule reads `mesh.action`",
+                ),
                 _ => {}
             }
         }
@@ -401,8 +567,22 @@ impl Ctx<'_, '_> {
     /// Compiles CEL and checks every `message.x.y` it reads exists.
     fn cel_ok(&mut self, expr: &str, pos: Pos, field_rule: bool) -> bool {
         if let Err(e) = cel::Program::compile(expr) {
-            let msg = e.to_string().lines().next().unwrap_or("syntax error").to_owned();
-            self.r.diags.error_hint(pos, code::CEL_COMPILE, format!("CEL does not compile: {msg}"), if field_rule { "a field rule sees `value` (the field) and `message` (the event)" } else { "a record rule sees the event as `message`, e.g. `message.total >= 0`" });
+            let msg = e
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or("syntax error")
+                .to_owned();
+            self.r.diags.error_hint(
+                pos,
+                code::CEL_COMPILE,
+                format!("CEL does not compile: {msg}"),
+                if field_rule {
+                    "a field rule sees `value` (the field) and `message` (the event)"
+                } else {
+                    "a record rule sees the event as `message`, e.g. `message.total >= 0`"
+                },
+            );
             return false;
         }
         let mut ok = true;
@@ -417,8 +597,15 @@ impl Ctx<'_, '_> {
             }
             let path = segs.join(".");
             let known: Vec<&str> = self.pfields.iter().map(|f| f.path.as_str()).collect();
-            let hint = crate::diag::did_you_mean(&path, &known).map(|s| format!("did you mean `message.{s}`?"));
-            self.r.diags.push(pos, Severity::Error, code::UNKNOWN_FIELD, format!("rule reads `message.{path}`, which is not a field of the schema"), hint);
+            let hint = crate::diag::did_you_mean(&path, &known)
+                .map(|s| format!("did you mean `message.{s}`?"));
+            self.r.diags.push(
+                pos,
+                Severity::Error,
+                code::UNKNOWN_FIELD,
+                format!("rule reads `message.{path}`, which is not a field of the schema"),
+                hint,
+            );
             ok = false;
         }
         ok
@@ -435,10 +622,30 @@ impl Ctx<'_, '_> {
         false
     }
 
-    fn rule(&mut self, path: &str, what: &str, check: Check, severity: Severity, name: Option<String>, description: Option<String>) {
+    fn rule(
+        &mut self,
+        path: &str,
+        what: &str,
+        check: Check,
+        severity: Severity,
+        name: Option<String>,
+        description: Option<String>,
+    ) {
         let name = name.unwrap_or_else(|| format!("{}-{}", path.replace('.', "_"), kebab(what)));
-        let action = if severity == Severity::Error { Action::Reject } else { Action::Warn };
-        self.rules.push(RuleSpec { name, kind: RuleKind::Field, field: Some(path.to_owned()), check, severity, action, description });
+        let action = if severity == Severity::Error {
+            Action::Reject
+        } else {
+            Action::Warn
+        };
+        self.rules.push(RuleSpec {
+            name,
+            kind: RuleKind::Field,
+            field: Some(path.to_owned()),
+            check,
+            severity,
+            action,
+            description,
+        });
     }
 }
 
@@ -446,7 +653,11 @@ fn check_unique_names(r: &mut Reader<'_>, rules: &[RuleSpec], pos: Pos) {
     let mut seen = std::collections::BTreeSet::new();
     for rule in rules {
         if !seen.insert(&rule.name) {
-            r.invalid(pos, format!("two rules are named `{}`", rule.name), "rule names must be unique within a contract (they name DLQ reasons and metrics)");
+            r.invalid(
+                pos,
+                format!("two rules are named `{}`", rule.name),
+                "rule names must be unique within a contract (they name DLQ reasons and metrics)",
+            );
         }
     }
 }
@@ -455,13 +666,26 @@ fn check_unique_names(r: &mut Reader<'_>, rules: &[RuleSpec], pos: Pos) {
 fn zero_tolerance(q: &Node) -> bool {
     match q.get("mustBe") {
         Some(v) => v.as_f64() == Some(0.0),
-        None => !["mustNotBe", "mustBeGreaterThan", "mustBeGreaterOrEqualTo", "mustBeLessThan", "mustBeLessOrEqualTo", "mustBeBetween", "mustNotBeBetween"].iter().any(|k| q.get(k).is_some()),
+        None => ![
+            "mustNotBe",
+            "mustBeGreaterThan",
+            "mustBeGreaterOrEqualTo",
+            "mustBeLessThan",
+            "mustBeLessOrEqualTo",
+            "mustBeBetween",
+            "mustNotBeBetween",
+        ]
+        .iter()
+        .any(|k| q.get(k).is_some()),
     }
 }
 
 fn is_numeric(t: &str) -> bool {
     let t = t.trim_end_matches('?');
-    ["int", "long", "float", "double", "number", "integer", "decimal"].contains(&t)
+    [
+        "int", "long", "float", "double", "number", "integer", "decimal",
+    ]
+    .contains(&t)
 }
 
 fn is_record(t: &str) -> bool {

@@ -35,7 +35,10 @@ fn orders_example_resolves_topics_sla_and_rules() {
     assert_eq!(c.status, Status::Active);
     assert_eq!(c.owners, vec!["orders-team@example.com"]);
     let f = c.sla.freshness.as_ref().unwrap();
-    assert_eq!((f.objective_ms, f.warn_ms, f.critical_ms, f.for_ms), (300_000, 120_000, 300_000, 60_000));
+    assert_eq!(
+        (f.objective_ms, f.warn_ms, f.critical_ms, f.for_ms),
+        (300_000, 120_000, 300_000, 60_000)
+    );
     assert_eq!(c.value_schema.subject, "orders.order-placed.raw-value");
     let large = c.rules.iter().find(|r| r.name == "large-order").unwrap();
     assert_eq!(large.action, Action::Warn);
@@ -49,20 +52,44 @@ fn orders_example_resolves_topics_sla_and_rules() {
         "items": [], "placed_at": "yesterday"});
     let mut names: Vec<String> = rules.evaluate(&bad).into_iter().map(|v| v.rule).collect();
     names.sort();
-    assert_eq!(names, vec!["currency-pattern", "customer_id-required", "order-has-items",
-        "order_id-format", "placed_at-format", "status-known", "total-minimum"]);
+    assert_eq!(
+        names,
+        vec![
+            "currency-pattern",
+            "customer_id-required",
+            "order-has-items",
+            "order_id-format",
+            "placed_at-format",
+            "status-known",
+            "total-minimum"
+        ]
+    );
 }
 
 #[test]
 fn customers_example_carries_pii_key_and_tombstone_policy() {
     let gov = example_governance();
-    let c = lint_file(&examples().join("customers/customer-profile.odcs.yaml"), &gov)
-        .contract
-        .unwrap();
+    let c = lint_file(
+        &examples().join("customers/customer-profile.odcs.yaml"),
+        &gov,
+    )
+    .contract
+    .unwrap();
     assert_eq!(c.tombstones, TombstonePolicy::Forward);
     assert!(c.key.required);
-    assert_eq!(c.key.schema.as_ref().unwrap().subject, "customers.customer-profile.raw-key");
-    let pii: Vec<&str> = c.fields.iter().filter(|f| f.pii).map(|f| f.path.as_str()).collect();
+    assert_eq!(
+        c.key.schema.as_ref().unwrap().subject,
+        "customers.customer-profile.raw-key"
+    );
+    let pii: Vec<&str> = c
+        .fields
+        .iter()
+        .filter(|f| f.pii)
+        .map(|f| f.path.as_str())
+        .collect();
     assert_eq!(pii, vec!["email", "full_name", "phone", "birth_date"]);
-    assert_eq!(c.topics.configs.get("cleanup.policy").map(String::as_str), Some("compact"));
+    assert_eq!(
+        c.topics.configs.get("cleanup.policy").map(String::as_str),
+        Some("compact")
+    );
 }

@@ -73,7 +73,13 @@ struct Case {
 }
 
 fn case(policy: &'static str, failing: String, passing: String) -> Case {
-    Case { policy, failing, failing_avsc: AVSC, passing, passing_avsc: AVSC }
+    Case {
+        policy,
+        failing,
+        failing_avsc: AVSC,
+        passing,
+        passing_avsc: AVSC,
+    }
 }
 
 fn cases() -> Vec<Case> {
@@ -104,14 +110,27 @@ fn every_builtin_policy_has_a_failing_and_a_passing_example() {
     let builtin: Vec<String> = PolicySet::builtin().policies.into_keys().collect();
     let covered: Vec<&str> = table.iter().map(|c| c.policy).collect();
     for id in &builtin {
-        assert!(covered.contains(&id.as_str()), "policy `{id}` has no test case");
+        assert!(
+            covered.contains(&id.as_str()),
+            "policy `{id}` has no test case"
+        );
     }
     for c in &table {
         let code = format!("policy:{} ", c.policy);
         let fail = codes(&c.failing, c.failing_avsc, &gov);
-        assert!(fail.iter().any(|d| d.starts_with(&code)), "`{}` did not fire:\n{}", c.policy, fail.join("\n"));
+        assert!(
+            fail.iter().any(|d| d.starts_with(&code)),
+            "`{}` did not fire:\n{}",
+            c.policy,
+            fail.join("\n")
+        );
         let pass = codes(&c.passing, c.passing_avsc, &gov);
-        assert!(pass.is_empty(), "`{}` passing example has findings:\n{}", c.policy, pass.join("\n"));
+        assert!(
+            pass.is_empty(),
+            "`{}` passing example has findings:\n{}",
+            c.policy,
+            pass.join("\n")
+        );
     }
 }
 
@@ -119,11 +138,26 @@ fn every_builtin_policy_has_a_failing_and_a_passing_example() {
 fn policy_findings_point_at_the_key_and_carry_the_hint() {
     let text = BASE.replace("support:\n  - channel: '#shop'\n", "");
     let r = lint_text(&text, &[("e.avsc", AVSC)], &Governance::default());
-    let d = r.diagnostics.iter().find(|d| d.code == "policy:support-present").unwrap();
-    assert_eq!((d.line, d.column), (1, 1), "no `support` key: the document start");
-    let text = BASE.replace("purpose: Sales of the shop, one per checkout.", "purpose: Sales");
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "policy:support-present")
+        .unwrap();
+    assert_eq!(
+        (d.line, d.column),
+        (1, 1),
+        "no `support` key: the document start"
+    );
+    let text = BASE.replace(
+        "purpose: Sales of the shop, one per checkout.",
+        "purpose: Sales",
+    );
     let r = lint_text(&text, &[("e.avsc", AVSC)], &Governance::default());
-    let d = r.diagnostics.iter().find(|d| d.code == "policy:description-present").unwrap();
+    let d = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "policy:description-present")
+        .unwrap();
     assert_eq!((d.line, d.column), (8, 1));
     assert!(d.hint.as_deref().unwrap().contains("purpose"));
 }
@@ -145,16 +179,30 @@ fn organisations_disable_retune_and_add_policies() {
     assert!(codes(&no_runbook, AVSC, &gov).is_empty());
     let no_rule = BASE.replace("        logicalTypeOptions: {minimum: 0}\n", "");
     let d = codes(&no_rule, AVSC, &gov);
-    assert!(d.iter().any(|x| x.starts_with("policy:amount-positive-rule ")), "{d:?}");
+    assert!(
+        d.iter()
+            .any(|x| x.starts_with("policy:amount-positive-rule ")),
+        "{d:?}"
+    );
     let d = codes(BASE, AVSC_NODOC, &gov);
-    assert!(d.iter().any(|x| x.starts_with("policy:fields-documented ") && x.contains("error[")), "{d:?}");
+    assert!(
+        d.iter()
+            .any(|x| x.starts_with("policy:fields-documented ") && x.contains("error[")),
+        "{d:?}"
+    );
 }
 
 #[test]
 fn a_bad_policy_expression_is_a_diagnostic_in_the_policies_file() {
-    let (_, findings) = Governance::load(Some(("org.yaml", "policies:\n  - id: x\n    expr: contract.(\n")), None);
+    let (_, findings) = Governance::load(
+        Some(("org.yaml", "policies:\n  - id: x\n    expr: contract.(\n")),
+        None,
+    );
     assert_eq!(findings[0].code, "cel-compile");
-    assert_eq!((findings[0].file.as_str(), findings[0].line), ("org.yaml", 3));
+    assert_eq!(
+        (findings[0].file.as_str(), findings[0].line),
+        ("org.yaml", 3)
+    );
 }
 
 const DOMAINS: &str = "domains:
@@ -176,29 +224,62 @@ fn domain_policies_only_tighten() {
     let (_, findings) = Governance::load(None, Some(("domains.yaml", loosen)));
     let msgs: Vec<String> = findings.iter().map(|d| d.to_string()).collect();
     assert_eq!(findings.len(), 2, "{msgs:#?}");
-    assert!(msgs[0].starts_with("domains.yaml:5:13: error[policy-file]: domain policy `owner-present` would loosen"), "{msgs:#?}");
+    assert!(
+        msgs[0].starts_with(
+            "domains.yaml:5:13: error[policy-file]: domain policy `owner-present` would loosen"
+        ),
+        "{msgs:#?}"
+    );
 
     let tighten = "domains:\n  shop:\n    topicPrefix: shop.\n    policies:\n      - id: runbook-present\n        severity: error\n";
     let (gov, findings) = Governance::load(None, Some(("domains.yaml", tighten)));
     assert!(findings.is_empty());
     let no_runbook = BASE.replace("customProperties:\n  - property: mesh.runbook\n    value: https://runbooks.example.com/shop\n", "");
     let d = codes(&no_runbook, AVSC, &gov);
-    assert!(d.iter().any(|x| x.starts_with("policy:runbook-present ") && x.contains("error[")), "{d:?}");
+    assert!(
+        d.iter()
+            .any(|x| x.starts_with("policy:runbook-present ") && x.contains("error[")),
+        "{d:?}"
+    );
 }
 
 #[test]
 fn products_cannot_claim_another_domains_topics() {
     let (domains, findings) = Domains::parse("domains.yaml", DOMAINS);
     // Overlapping prefixes are themselves an error in the domains file.
-    assert!(findings.items.iter().any(|d| d.code == "ownership" && d.message.contains("lies inside")), "{:?}", findings.items);
-    let gov = Governance { domains: Some(domains), ..Governance::default() };
+    assert!(
+        findings
+            .items
+            .iter()
+            .any(|d| d.code == "ownership" && d.message.contains("lies inside")),
+        "{:?}",
+        findings.items
+    );
+    let gov = Governance {
+        domains: Some(domains),
+        ..Governance::default()
+    };
     let d = codes(BASE, AVSC, &gov);
-    assert!(d.iter().any(|x| x.starts_with("ownership ") && x.contains("belongs to domain `shop-sales`")), "{d:?}");
+    assert!(
+        d.iter()
+            .any(|x| x.starts_with("ownership ") && x.contains("belongs to domain `shop-sales`")),
+        "{d:?}"
+    );
 
-    let (domains, _) = Domains::parse("domains.yaml", "domains:\n  retail:\n    topicPrefix: retail.\n");
-    let gov = Governance { domains: Some(domains), ..Governance::default() };
+    let (domains, _) = Domains::parse(
+        "domains.yaml",
+        "domains:\n  retail:\n    topicPrefix: retail.\n",
+    );
+    let gov = Governance {
+        domains: Some(domains),
+        ..Governance::default()
+    };
     let d = codes(BASE, AVSC, &gov);
-    assert!(d.iter().any(|x| x.starts_with("ownership ") && x.contains("domain `shop` is not in the domains file")), "{d:?}");
+    assert!(
+        d.iter().any(|x| x.starts_with("ownership ")
+            && x.contains("domain `shop` is not in the domains file")),
+        "{d:?}"
+    );
 }
 
 #[test]
@@ -206,8 +287,16 @@ fn acls_are_prefixed_per_principal() {
     let (domains, _) = Domains::parse("domains.yaml", DOMAINS);
     let acls = domains.acls("shop");
     assert_eq!(acls.len(), 8);
-    assert!(acls.iter().all(|a| a.principal == "User:shop-svc" && a.pattern_type == "PREFIXED" && a.resource_name == "shop."));
-    assert!(acls.iter().any(|a| a.resource_type == "TOPIC" && a.operation == "WRITE"));
-    assert!(acls.iter().any(|a| a.resource_type == "TRANSACTIONAL_ID" && a.operation == "WRITE"));
+    assert!(acls.iter().all(|a| a.principal == "User:shop-svc"
+        && a.pattern_type == "PREFIXED"
+        && a.resource_name == "shop."));
+    assert!(
+        acls.iter()
+            .any(|a| a.resource_type == "TOPIC" && a.operation == "WRITE")
+    );
+    assert!(
+        acls.iter()
+            .any(|a| a.resource_type == "TRANSACTIONAL_ID" && a.operation == "WRITE")
+    );
     assert!(domains.acls("nope").is_empty());
 }

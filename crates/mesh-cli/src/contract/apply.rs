@@ -78,20 +78,31 @@ pub struct Outcome {
 
 pub async fn run(args: &ApplyArgs, mode: Mode, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let (results, findings) = files::lint_all(&args.paths, &args.governance)?;
-    let mut errors = findings.iter().filter(|d| d.severity == mesh_contract::Severity::Error).count();
+    let mut errors = findings
+        .iter()
+        .filter(|d| d.severity == mesh_contract::Severity::Error)
+        .count();
     for d in &findings {
         writeln!(out, "{d}").map_err(io_err)?;
     }
     let mut contracts = Vec::new();
     for (_, r) in &results {
-        for d in r.diagnostics.iter().filter(|d| d.severity == mesh_contract::Severity::Error) {
+        for d in r
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == mesh_contract::Severity::Error)
+        {
             writeln!(out, "{d}").map_err(io_err)?;
             errors += 1;
         }
         contracts.extend(r.contract.clone());
     }
     if errors > 0 {
-        writeln!(out, "{errors} error(s): nothing applied (run `mesh contract lint` for details)").map_err(io_err)?;
+        writeln!(
+            out,
+            "{errors} error(s): nothing applied (run `mesh contract lint` for details)"
+        )
+        .map_err(io_err)?;
         return Ok(ExitCode::FAILURE);
     }
     let kafka = KafkaConfig::with_bootstrap(args.bootstrap_server.clone());
@@ -103,12 +114,22 @@ pub async fn run(args: &ApplyArgs, mode: Mode, out: &mut dyn Write) -> Result<Ex
     };
     let outcomes = apply_all(&target, &contracts, mode).await?;
     writeln!(out, "{}", summary(&outcomes, mode)).map_err(io_err)?;
-    let bad = outcomes.iter().any(|o| matches!(o.result, Applied::Refused | Applied::Failed));
-    Ok(if bad { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    let bad = outcomes
+        .iter()
+        .any(|o| matches!(o.result, Applied::Refused | Applied::Failed));
+    Ok(if bad {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Applies (or diffs) every contract, in order, with a progress bar on a terminal.
-pub async fn apply_all(target: &Target, contracts: &[ResolvedContract], mode: Mode) -> Result<Vec<Outcome>, CliError> {
+pub async fn apply_all(
+    target: &Target,
+    contracts: &[ResolvedContract],
+    mode: Mode,
+) -> Result<Vec<Outcome>, CliError> {
     if mode == Mode::Apply {
         // Brokers with an Admin API get the contracts topic here (`mesh up` has it already;
         // asking its broker's missing Admin API would only wait for a timeout).
@@ -134,7 +155,11 @@ pub async fn apply_all(target: &Target, contracts: &[ResolvedContract], mode: Mo
         bar.set_message(c.product_id.clone());
         let outcome = match apply_one(target, &mut applied, c, mode).await {
             Ok(o) => o,
-            Err(e) => Outcome { key: c.record_key(), result: Applied::Failed, details: vec![e.to_string()] },
+            Err(e) => Outcome {
+                key: c.record_key(),
+                result: Applied::Failed,
+                details: vec![e.to_string()],
+            },
         };
         outcomes.push(outcome);
         bar.inc(1);
@@ -143,18 +168,35 @@ pub async fn apply_all(target: &Target, contracts: &[ResolvedContract], mode: Mo
     Ok(outcomes)
 }
 
-async fn apply_one(t: &Target, applied: &mut BTreeMap<String, ResolvedContract>, c: &ResolvedContract, mode: Mode) -> Result<Outcome, CliError> {
+async fn apply_one(
+    t: &Target,
+    applied: &mut BTreeMap<String, ResolvedContract>,
+    c: &ResolvedContract,
+    mode: Mode,
+) -> Result<Outcome, CliError> {
     let key = c.record_key();
     let old = applied.get(&key).cloned();
     let mut details = Vec::new();
     if c.status == Status::Retired {
         return Ok(match old {
-            None => Outcome { key, result: Applied::Unchanged, details: vec!["not applied (nothing to retire)".into()] },
-            Some(_) if mode == Mode::Diff => Outcome { key: key.clone(), result: Applied::WouldChange, details: vec![format!("tombstone `{key}`: enforcement stops")] },
+            None => Outcome {
+                key,
+                result: Applied::Unchanged,
+                details: vec!["not applied (nothing to retire)".into()],
+            },
+            Some(_) if mode == Mode::Diff => Outcome {
+                key: key.clone(),
+                result: Applied::WouldChange,
+                details: vec![format!("tombstone `{key}`: enforcement stops")],
+            },
             Some(_) => {
                 state::write_records(&t.kafka, &t.contracts_topic, &[(key.clone(), None)]).await?;
                 applied.remove(&key);
-                Outcome { key, result: Applied::Retired, details: vec!["tombstone written; the gateway stops enforcing".into()] }
+                Outcome {
+                    key,
+                    result: Applied::Retired,
+                    details: vec!["tombstone written; the gateway stops enforcing".into()],
+                }
             }
         });
     }
@@ -162,27 +204,58 @@ async fn apply_one(t: &Target, applied: &mut BTreeMap<String, ResolvedContract>,
     if let Some(o) = &old {
         let changes = diff(o, c);
         if is_breaking(&changes) {
-            let mut why: Vec<String> = changes.iter().filter(|x| x.breaking).map(|x| x.what.clone()).collect();
-            why.push(format!("breaking changes need a new major: set `version: {}.0.0`", c.major + 1));
-            return Ok(Outcome { key, result: Applied::Refused, details: why });
+            let mut why: Vec<String> = changes
+                .iter()
+                .filter(|x| x.breaking)
+                .map(|x| x.what.clone())
+                .collect();
+            why.push(format!(
+                "breaking changes need a new major: set `version: {}.0.0`",
+                c.major + 1
+            ));
+            return Ok(Outcome {
+                key,
+                result: Applied::Refused,
+                details: why,
+            });
         }
         details.extend(changes.iter().map(ToString::to_string));
     }
     let subject = &c.value_schema.subject;
     let registration = project::registration(c);
     let latest = t.registry.latest(subject).await?;
-    let latest_major = latest.as_ref().and_then(|l| l.pointer("/metadata/properties/application.major.version")).and_then(Value::as_str).map(str::to_owned);
+    let latest_major = latest
+        .as_ref()
+        .and_then(|l| l.pointer("/metadata/properties/application.major.version"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     if latest.is_some() && latest_major.as_deref() == Some(c.major.to_string().as_str()) {
         let problems = t.registry.incompatibilities(subject, &registration).await?;
         if !problems.is_empty() {
-            let mut why: Vec<String> = problems.into_iter().map(|p| format!("schema incompatible: {p}")).collect();
-            why.push(format!("breaking changes need a new major: set `version: {}.0.0`", c.major + 1));
-            return Ok(Outcome { key, result: Applied::Refused, details: why });
+            let mut why: Vec<String> = problems
+                .into_iter()
+                .map(|p| format!("schema incompatible: {p}"))
+                .collect();
+            why.push(format!(
+                "breaking changes need a new major: set `version: {}.0.0`",
+                c.major + 1
+            ));
+            return Ok(Outcome {
+                key,
+                result: Applied::Refused,
+                details: why,
+            });
         }
     }
     // 2. The previous major, to deprecate when this is a new one.
     let previous = if old.is_none() {
-        applied.values().filter(|p| p.product_id == c.product_id && p.major < c.major && p.status != Status::Deprecated).max_by_key(|p| p.major).cloned()
+        applied
+            .values()
+            .filter(|p| {
+                p.product_id == c.product_id && p.major < c.major && p.status != Status::Deprecated
+            })
+            .max_by_key(|p| p.major)
+            .cloned()
     } else {
         None
     };
@@ -190,13 +263,16 @@ async fn apply_one(t: &Target, applied: &mut BTreeMap<String, ResolvedContract>,
     let plans = project::topics(c);
     let names: Vec<String> = plans.iter().map(|p| p.name.clone()).collect();
     let (kafka, n) = (t.kafka.clone(), names.clone());
-    let existing = tokio::task::spawn_blocking(move || state::existing_topics(&kafka, &n)).await.map_err(|e| CliError::Contract(e.to_string()))??;
+    let existing = tokio::task::spawn_blocking(move || state::existing_topics(&kafka, &n))
+        .await
+        .map_err(|e| CliError::Contract(e.to_string()))??;
     let missing: Vec<&String> = names.iter().filter(|n| !existing.contains(n)).collect();
     // 4. Subject config.
     let want_config = project::subject_config(c);
     let have_config = t.registry.config(subject).await?;
     let config_differs = !have_config.as_ref().is_some_and(|h| {
-        h.get("compatibilityLevel") == want_config.get("compatibility") && h.get("compatibilityGroup") == want_config.get("compatibilityGroup")
+        h.get("compatibilityLevel") == want_config.get("compatibility")
+            && h.get("compatibilityGroup") == want_config.get("compatibilityGroup")
     });
     let record_differs = old.as_ref() != Some(c);
     if mode == Mode::Diff {
@@ -204,16 +280,35 @@ async fn apply_one(t: &Target, applied: &mut BTreeMap<String, ResolvedContract>,
             details.push(format!("create topic `{m}`"));
         }
         if config_differs {
-            details.push(format!("set `{subject}` compatibility {} (group {})", c.compatibility, project::MAJOR_PROPERTY));
+            details.push(format!(
+                "set `{subject}` compatibility {} (group {})",
+                c.compatibility,
+                project::MAJOR_PROPERTY
+            ));
         }
         if record_differs {
-            details.push(match &old { None => format!("register `{subject}` and write `{key}`"), Some(_) => format!("update `{subject}` and `{key}`") });
+            details.push(match &old {
+                None => format!("register `{subject}` and write `{key}`"),
+                Some(_) => format!("update `{subject}` and `{key}`"),
+            });
         }
         if let Some(p) = &previous {
-            details.push(format!("deprecate `{}` (replaced by `{key}`)", p.record_key()));
+            details.push(format!(
+                "deprecate `{}` (replaced by `{key}`)",
+                p.record_key()
+            ));
         }
-        let result = if missing.is_empty() && !config_differs && !record_differs && previous.is_none() { Applied::Unchanged } else { Applied::WouldChange };
-        return Ok(Outcome { key, result, details });
+        let result =
+            if missing.is_empty() && !config_differs && !record_differs && previous.is_none() {
+                Applied::Unchanged
+            } else {
+                Applied::WouldChange
+            };
+        return Ok(Outcome {
+            key,
+            result,
+            details,
+        });
     }
     let mut changed = !missing.is_empty();
     if config_differs {
@@ -221,18 +316,36 @@ async fn apply_one(t: &Target, applied: &mut BTreeMap<String, ResolvedContract>,
         details.push(format!("set `{subject}` compatibility {}", c.compatibility));
         changed = true;
     }
-    let before = latest.as_ref().and_then(|l| l.get("version")).and_then(Value::as_i64);
+    let before = latest
+        .as_ref()
+        .and_then(|l| l.get("version"))
+        .and_then(Value::as_i64);
     let id = t.registry.register(subject, &registration).await?;
-    let after = t.registry.latest(subject).await?.and_then(|l| l.get("version").and_then(Value::as_i64));
+    let after = t
+        .registry
+        .latest(subject)
+        .await?
+        .and_then(|l| l.get("version").and_then(Value::as_i64));
     if before != after {
-        details.push(format!("registered `{subject}` version {} (id {id})", after.unwrap_or_default()));
+        details.push(format!(
+            "registered `{subject}` version {} (id {id})",
+            after.unwrap_or_default()
+        ));
         changed = true;
     }
     if let Some(k) = &c.key.schema {
         let body = serde_json::json!({"schema": k.schema, "schemaType": k.schema_type});
-        let before = t.registry.latest(&k.subject).await?.and_then(|l| l.get("version").and_then(Value::as_i64));
+        let before = t
+            .registry
+            .latest(&k.subject)
+            .await?
+            .and_then(|l| l.get("version").and_then(Value::as_i64));
         t.registry.register(&k.subject, &body).await?;
-        let after = t.registry.latest(&k.subject).await?.and_then(|l| l.get("version").and_then(Value::as_i64));
+        let after = t
+            .registry
+            .latest(&k.subject)
+            .await?
+            .and_then(|l| l.get("version").and_then(Value::as_i64));
         if before != after {
             details.push(format!("registered key schema `{}`", k.subject));
             changed = true;
@@ -247,7 +360,11 @@ async fn apply_one(t: &Target, applied: &mut BTreeMap<String, ResolvedContract>,
         dep.status = Status::Deprecated;
         dep.replaced_by = Some(key.clone());
         dep.sunset = dep.sunset.or_else(|| Some(date_in_days(90)));
-        details.push(format!("deprecated `{}` (sunset {})", dep.record_key(), dep.sunset.as_deref().unwrap_or_default()));
+        details.push(format!(
+            "deprecated `{}` (sunset {})",
+            dep.record_key(),
+            dep.sunset.as_deref().unwrap_or_default()
+        ));
         records.push((dep.record_key(), Some(dep.to_record())));
         applied.insert(dep.record_key(), dep);
     }
@@ -268,15 +385,25 @@ async fn apply_one(t: &Target, applied: &mut BTreeMap<String, ResolvedContract>,
     if result == Applied::Unchanged {
         details.clear();
     }
-    Ok(Outcome { key, result, details })
+    Ok(Outcome {
+        key,
+        result,
+        details,
+    })
 }
 
 /// Creates the missing topics. The record is written first: a broker without CreateTopics
 /// (`mesh up`'s embedded one) is provisioned by the process owning it, from `_mesh.contracts`,
 /// within a moment; otherwise the Admin API creates them (and validates existing ones).
-async fn provision_topics(t: &Target, plans: &[project::TopicPlan], names: &[String]) -> Result<(), CliError> {
+async fn provision_topics(
+    t: &Target,
+    plans: &[project::TopicPlan],
+    names: &[String],
+) -> Result<(), CliError> {
     let existing_now = |k: KafkaConfig, n: Vec<String>| async move {
-        tokio::task::spawn_blocking(move || state::existing_topics(&k, &n)).await.map_err(|e| CliError::Contract(e.to_string()))?
+        tokio::task::spawn_blocking(move || state::existing_topics(&k, &n))
+            .await
+            .map_err(|e| CliError::Contract(e.to_string()))?
     };
     let deadline = Instant::now() + OWNER_WAIT;
     loop {
@@ -289,11 +416,14 @@ async fn provision_topics(t: &Target, plans: &[project::TopicPlan], names: &[Str
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let specs: Vec<TopicSpec> = plans.iter().map(|p| {
-        let mut s = TopicSpec::new(p.name.clone(), p.partitions);
-        s.configs = p.configs.clone();
-        s
-    }).collect();
+    let specs: Vec<TopicSpec> = plans
+        .iter()
+        .map(|p| {
+            let mut s = TopicSpec::new(p.name.clone(), p.partitions);
+            s.configs = p.configs.clone();
+            s
+        })
+        .collect();
     t.provisioner.ensure_topics(&specs).await?;
     Ok(())
 }
@@ -303,17 +433,34 @@ const OWNER_WAIT: Duration = Duration::from_secs(3);
 
 /// The summary table printed at the end.
 pub fn summary(outcomes: &[Outcome], mode: Mode) -> String {
-    let width = outcomes.iter().map(|o| o.key.len()).max().unwrap_or(7).max(7);
+    let width = outcomes
+        .iter()
+        .map(|o| o.key.len())
+        .max()
+        .unwrap_or(7)
+        .max(7);
     let mut s = format!("{:<width$}  {:<12}  details\n", "product", "result");
     for o in outcomes {
         let first = o.details.first().map_or("", String::as_str);
-        s.push_str(&format!("{:<width$}  {:<12}  {first}\n", o.key, o.result.as_str()));
+        s.push_str(&format!(
+            "{:<width$}  {:<12}  {first}\n",
+            o.key,
+            o.result.as_str()
+        ));
         for d in o.details.iter().skip(1) {
             s.push_str(&format!("{:<width$}  {:<12}  {d}\n", "", ""));
         }
     }
     let count = |r: Applied| outcomes.iter().filter(|o| o.result == r).count();
-    let changed = outcomes.iter().filter(|o| !matches!(o.result, Applied::Unchanged | Applied::Refused | Applied::Failed)).count();
+    let changed = outcomes
+        .iter()
+        .filter(|o| {
+            !matches!(
+                o.result,
+                Applied::Unchanged | Applied::Refused | Applied::Failed
+            )
+        })
+        .count();
     if changed == 0 && count(Applied::Refused) == 0 && count(Applied::Failed) == 0 {
         s.push_str(match mode {
             Mode::Apply => "nothing changed: everything was already applied",
@@ -323,7 +470,11 @@ pub fn summary(outcomes: &[Outcome], mode: Mode) -> String {
         s.push_str(&format!(
             "{} {}, {} unchanged, {} refused, {} failed",
             changed,
-            if mode == Mode::Apply { "changed" } else { "would change" },
+            if mode == Mode::Apply {
+                "changed"
+            } else {
+                "would change"
+            },
             count(Applied::Unchanged),
             count(Applied::Refused),
             count(Applied::Failed)
@@ -334,7 +485,9 @@ pub fn summary(outcomes: &[Outcome], mode: Mode) -> String {
 
 /// `YYYY-MM-DD` of today + `days` (UTC).
 fn date_in_days(days: i64) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
     let z = now / 86_400 + days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -27,7 +27,10 @@ pub fn contract_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
         } else if p.exists() {
             out.push(p.clone());
         } else {
-            return Err(CliError::Contract(format!("{}: no such file or directory", p.display())));
+            return Err(CliError::Contract(format!(
+                "{}: no such file or directory",
+                p.display()
+            )));
         }
     }
     out.sort();
@@ -53,16 +56,25 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// The first `name` in `start`'s directory or its ancestors.
 fn find_upwards(start: &Path, name: &str) -> Option<PathBuf> {
-    let dir = if start.is_dir() { start } else { start.parent()? };
+    let dir = if start.is_dir() {
+        start
+    } else {
+        start.parent()?
+    };
     let abs = std::fs::canonicalize(dir).ok()?;
     abs.ancestors().map(|d| d.join(name)).find(|p| p.is_file())
 }
 
 /// Loads the governance context: explicit files, else `policies.yaml` / `domains.yaml` found
 /// next to (or above) the first contract. Findings in those files are returned as diagnostics.
-pub fn governance(args: &GovernanceArgs, first: Option<&Path>) -> Result<(Governance, Vec<Diagnostic>), CliError> {
+pub fn governance(
+    args: &GovernanceArgs,
+    first: Option<&Path>,
+) -> Result<(Governance, Vec<Diagnostic>), CliError> {
     let pick = |explicit: &Option<PathBuf>, name: &str| -> Option<PathBuf> {
-        explicit.clone().or_else(|| first.and_then(|f| find_upwards(f, name)))
+        explicit
+            .clone()
+            .or_else(|| first.and_then(|f| find_upwards(f, name)))
     };
     let read = |p: &Option<PathBuf>| -> Result<Option<(String, String)>, CliError> {
         match p {
@@ -102,15 +114,23 @@ pub fn lint_path(path: &Path, gov: &Governance) -> LintResult {
 }
 
 /// Lints every contract under `paths`: (file, result) pairs plus governance-file findings.
-pub fn lint_all(paths: &[PathBuf], gov_args: &GovernanceArgs) -> Result<(Vec<(PathBuf, LintResult)>, Vec<Diagnostic>), CliError> {
+pub fn lint_all(
+    paths: &[PathBuf],
+    gov_args: &GovernanceArgs,
+) -> Result<(Vec<(PathBuf, LintResult)>, Vec<Diagnostic>), CliError> {
     let files = contract_files(paths)?;
     if files.is_empty() {
-        return Err(CliError::Contract("no contract files (*.odcs.yaml) found".into()));
+        return Err(CliError::Contract(
+            "no contract files (*.odcs.yaml) found".into(),
+        ));
     }
     let (gov, findings) = governance(gov_args, files.first().map(PathBuf::as_path))?;
-    let results = files.into_iter().map(|f| {
-        let r = lint_path(&f, &gov);
-        (f, r)
-    }).collect();
+    let results = files
+        .into_iter()
+        .map(|f| {
+            let r = lint_path(&f, &gov);
+            (f, r)
+        })
+        .collect();
     Ok((results, findings))
 }

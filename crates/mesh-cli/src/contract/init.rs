@@ -33,13 +33,21 @@ pub fn run(args: &InitArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
     let spath = args.dir.join(format!("{}.avsc", args.product));
     for p in [&cpath, &spath] {
         if p.exists() && !args.force {
-            return Err(CliError::Contract(format!("{} exists (pass --force to overwrite)", p.display())));
+            return Err(CliError::Contract(format!(
+                "{} exists (pass --force to overwrite)",
+                p.display()
+            )));
         }
     }
     write(&cpath, &contract)?;
     write(&spath, &schema)?;
     writeln!(out, "wrote {} and {}", cpath.display(), spath.display()).map_err(io_err)?;
-    writeln!(out, "next: edit the schema and properties, then `mesh contract lint {}`", cpath.display()).map_err(io_err)?;
+    writeln!(
+        out,
+        "next: edit the schema and properties, then `mesh contract lint {}`",
+        cpath.display()
+    )
+    .map_err(io_err)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -51,7 +59,9 @@ fn pascal(s: &str) -> String {
     s.split('-')
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }

@@ -15,7 +15,10 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
         all.extend(r.diagnostics.iter());
     }
     let errors = all.iter().filter(|d| d.severity == Severity::Error).count();
-    let warnings = all.iter().filter(|d| d.severity == Severity::Warning).count();
+    let warnings = all
+        .iter()
+        .filter(|d| d.severity == Severity::Warning)
+        .count();
     match args.format {
         OutputFormat::Json => {
             let doc = serde_json::json!({
@@ -28,7 +31,12 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
                 "errors": errors,
                 "warnings": warnings,
             });
-            writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default()).map_err(io_err)?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            )
+            .map_err(io_err)?;
         }
         OutputFormat::Text => {
             for d in &all {
@@ -42,5 +50,9 @@ pub fn run(args: &LintArgs, out: &mut dyn Write) -> Result<ExitCode, CliError> {
             .map_err(io_err)?;
         }
     }
-    Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+    Ok(if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -20,9 +20,13 @@ fn kafka_err(what: &str) -> impl Fn(rdkafka::error::KafkaError) -> CliError + '_
 }
 
 /// Every applied contract, by record key (`<product id>/v<major>`).
-pub fn read_contracts(kafka: &KafkaConfig, topic: &str) -> Result<BTreeMap<String, ResolvedContract>, CliError> {
+pub fn read_contracts(
+    kafka: &KafkaConfig,
+    topic: &str,
+) -> Result<BTreeMap<String, ResolvedContract>, CliError> {
     let mut cc = kafka.client_config("contracts-reader")?;
-    cc.set("group.id", "mesh-contract-cli").set("enable.auto.commit", "false");
+    cc.set("group.id", "mesh-contract-cli")
+        .set("enable.auto.commit", "false");
     let consumer: BaseConsumer = cc.create().map_err(kafka_err("create consumer"))?;
     let (_, high) = consumer
         .fetch_watermarks(topic, 0, TIMEOUT)
@@ -32,16 +36,24 @@ pub fn read_contracts(kafka: &KafkaConfig, topic: &str) -> Result<BTreeMap<Strin
         return Ok(out);
     }
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, Offset::Beginning).map_err(kafka_err("assign"))?;
+    tpl.add_partition_offset(topic, 0, Offset::Beginning)
+        .map_err(kafka_err("assign"))?;
     consumer.assign(&tpl).map_err(kafka_err("assign"))?;
     let deadline = Instant::now() + TIMEOUT;
     loop {
         if Instant::now() > deadline {
-            return Err(CliError::Contract(format!("timed out reading `{topic}` up to offset {high}")));
+            return Err(CliError::Contract(format!(
+                "timed out reading `{topic}` up to offset {high}"
+            )));
         }
-        let Some(m) = consumer.poll(Duration::from_millis(200)) else { continue };
+        let Some(m) = consumer.poll(Duration::from_millis(200)) else {
+            continue;
+        };
         let m = m.map_err(kafka_err(&format!("read `{topic}`")))?;
-        let key = m.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
+        let key = m
+            .key()
+            .map(|k| String::from_utf8_lossy(k).into_owned())
+            .unwrap_or_default();
         match m.payload() {
             None => {
                 out.remove(&key);
@@ -51,7 +63,9 @@ pub fn read_contracts(kafka: &KafkaConfig, topic: &str) -> Result<BTreeMap<Strin
                     out.insert(key, c);
                 }
                 // A record this build cannot read is left alone rather than overwritten blindly.
-                Err(e) => tracing::warn!(%key, error = %e, "skipping unreadable `_mesh.contracts` record"),
+                Err(e) => {
+                    tracing::warn!(%key, error = %e, "skipping unreadable `_mesh.contracts` record")
+                }
             },
         }
         if m.offset() + 1 >= high {
@@ -61,7 +75,11 @@ pub fn read_contracts(kafka: &KafkaConfig, topic: &str) -> Result<BTreeMap<Strin
 }
 
 /// Writes `(key, value)` records (value `None` = tombstone), in order, each acknowledged.
-pub async fn write_records(kafka: &KafkaConfig, topic: &str, records: &[(String, Option<Vec<u8>>)]) -> Result<(), CliError> {
+pub async fn write_records(
+    kafka: &KafkaConfig,
+    topic: &str,
+    records: &[(String, Option<Vec<u8>>)],
+) -> Result<(), CliError> {
     if records.is_empty() {
         return Ok(());
     }
@@ -83,8 +101,13 @@ pub async fn write_records(kafka: &KafkaConfig, topic: &str, records: &[(String,
 
 /// Which of `topics` exist, from broker metadata.
 pub fn existing_topics(kafka: &KafkaConfig, topics: &[String]) -> Result<Vec<String>, CliError> {
-    let consumer: BaseConsumer = kafka.client_config("contracts-metadata")?.create().map_err(kafka_err("create metadata client"))?;
-    let md = consumer.fetch_metadata(None, TIMEOUT).map_err(kafka_err("read metadata"))?;
+    let consumer: BaseConsumer = kafka
+        .client_config("contracts-metadata")?
+        .create()
+        .map_err(kafka_err("create metadata client"))?;
+    let md = consumer
+        .fetch_metadata(None, TIMEOUT)
+        .map_err(kafka_err("read metadata"))?;
     Ok(md
         .topics()
         .iter()

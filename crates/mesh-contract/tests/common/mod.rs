@@ -37,7 +37,10 @@ pub fn lint_file(path: &Path, gov: &Governance) -> LintResult {
 /// Lints YAML text whose schema files come from `files`.
 pub fn lint_text(text: &str, files: &[(&str, &str)], gov: &Governance) -> LintResult {
     let mem = mesh_contract::MemoryFiles(
-        files.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
+        files
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
     );
     lint("c.yaml", text, &mem, gov)
 }
