@@ -46,6 +46,7 @@ pub struct RunningGateway {
 #[derive(Default)]
 pub struct Gateway {
     observer: Option<Arc<dyn Observer>>,
+    schemas: Option<Arc<dyn registry::SchemaLookup>>,
 }
 
 impl std::fmt::Debug for Gateway {
@@ -57,6 +58,12 @@ impl std::fmt::Debug for Gateway {
 impl Gateway {
     pub fn observer(mut self, o: Arc<dyn Observer>) -> Self {
         self.observer = Some(o);
+        self
+    }
+
+    /// Replaces the registry client (e.g. a wrapper that injects faults in tests).
+    pub fn schema_lookup(mut self, s: Arc<dyn registry::SchemaLookup>) -> Self {
+        self.schemas = Some(s);
         self
     }
 
@@ -81,11 +88,14 @@ impl Gateway {
         let addr = server.local_addr();
 
         let set = contracts::ContractSet::default();
-        let schemas: Arc<dyn registry::SchemaLookup> = Arc::new(registry::RegistryClient::new(
-            &config.registry_url,
-            config.registry_timeout,
-            tokio::runtime::Handle::current(),
-        )?);
+        let schemas: Arc<dyn registry::SchemaLookup> = match self.schemas {
+            Some(s) => s,
+            None => Arc::new(registry::RegistryClient::new(
+                &config.registry_url,
+                config.registry_timeout,
+                tokio::runtime::Handle::current(),
+            )?),
+        };
         let quality = quality::QualityWindows::default();
         let (tx, rx) = tokio::sync::watch::channel(0u64);
         service::watch_contracts(
