@@ -185,17 +185,22 @@ impl Harness {
         if let Some(o) = observer {
             g = g.observer(o);
         }
+        g.start(config, self.kafka(), shutdown)
+            .await
+            .expect("gateway starts")
+    }
+
+    /// The cluster's client config with short group timeouts: a killed member must not hold
+    /// its partitions for 45 s.
+    pub fn kafka(&self) -> mesh_kafka::KafkaConfig {
         let mut kafka = self.cluster.kafka_config();
-        // A killed member must not hold its partitions for 45 s.
         kafka
             .properties
             .insert("session.timeout.ms".into(), "3000".into());
         kafka
             .properties
             .insert("heartbeat.interval.ms".into(), "300".into());
-        g.start(config, kafka, shutdown)
-            .await
-            .expect("gateway starts")
+        kafka
     }
 
     /// Produces records with optional headers (one record per batch on external brokers).
