@@ -25,6 +25,7 @@ pub fn mesh_config(cluster: &TestCluster, data_dir: &Path) -> MeshConfig {
     c.embedded_broker.listen = "127.0.0.1:0".parse().expect("address");
     c.data_dir = data_dir.to_path_buf();
     c.registry.listen = "127.0.0.1:0".parse().expect("address");
+    c.gateway.listen = "127.0.0.1:0".parse().expect("address");
     let t = &mut c.topics;
     for name in [
         &mut t.schemas,
@@ -32,6 +33,7 @@ pub fn mesh_config(cluster: &TestCluster, data_dir: &Path) -> MeshConfig {
         &mut t.quality,
         &mut t.lineage,
         &mut t.alerts,
+        &mut t.progress,
     ] {
         *name = TestCluster::unique_name(name);
     }

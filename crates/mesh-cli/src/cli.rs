@@ -43,6 +43,9 @@ pub enum Command {
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run the contract gateway alone: validates every product's raw topic against its
+    /// contract (exactly once), HTTP health and metrics on 8095.
+    Gateway(crate::gateway::GatewayArgs),
     /// Data contracts (ODCS v3): lint, init, docs, diff, apply.
     Contract(crate::contract::ContractArgs),
 }

@@ -23,6 +23,9 @@ pub struct MeshConfig {
     pub topics: PlatformTopics,
     /// The schema registry (`mesh registry`, and inside `mesh up`).
     pub registry: RegistryConfig,
+    /// The contract gateway (`mesh gateway`, and inside `mesh up`); topic names come from
+    /// `[topics]`.
+    pub gateway: mesh_gateway::GatewayConfig,
     /// Where single-node state lives (the registry's embedded store, under `registry/`).
     pub data_dir: PathBuf,
     /// How long in-flight work may take to finish after SIGINT/SIGTERM.
@@ -38,6 +41,7 @@ impl Default for MeshConfig {
             embedded_broker: EmbeddedBrokerConfig::default(),
             topics: PlatformTopics::default(),
             registry: RegistryConfig::default(),
+            gateway: mesh_gateway::GatewayConfig::default(),
             data_dir: PathBuf::from("mesh-data"),
             shutdown_grace: Duration::from_secs(10),
         }
@@ -69,6 +73,8 @@ pub struct PlatformTopics {
     pub quality: String,
     pub lineage: String,
     pub alerts: String,
+    /// Gateway progress heartbeats and data-loss events (docs/gateway.md).
+    pub progress: String,
     /// Partitions of the event topics (quality, lineage, alerts); state logs have one.
     pub event_partitions: i32,
     /// `None` = the broker's default.
@@ -83,6 +89,7 @@ impl Default for PlatformTopics {
             quality: "_mesh.quality".into(),
             lineage: "_mesh.lineage".into(),
             alerts: "_mesh.alerts".into(),
+            progress: "_mesh.progress".into(),
             event_partitions: 3,
             replication_factor: None,
         }
@@ -99,7 +106,7 @@ impl PlatformTopics {
         let state = [&self.schemas, &self.contracts]
             .into_iter()
             .map(|t| rf(TopicSpec::compacted_log(t)));
-        let events = [&self.quality, &self.lineage, &self.alerts]
+        let events = [&self.quality, &self.lineage, &self.alerts, &self.progress]
             .into_iter()
             .map(|t| rf(TopicSpec::new(t, self.event_partitions)));
         state.chain(events).collect()

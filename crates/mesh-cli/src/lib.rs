@@ -4,6 +4,7 @@
 //! - [`up`]: `mesh up` — the embedded broker (when no Kafka is configured), the platform topics,
 //!   and every service, in one process.
 //! - [`cli`]: the command line.
+//! - [`gateway`]: `mesh gateway` flags and the gateway settings `mesh up` uses.
 //! - [`contract`]: `mesh contract lint|init|docs|diff|apply`, and the contract provisioning
 //!   `mesh up` does on its embedded broker.
 //!
@@ -12,6 +13,7 @@
 pub mod cli;
 pub mod config;
 pub mod contract;
+pub mod gateway;
 pub mod up;
 
 mod error;

@@ -74,7 +74,12 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
         Broker::External { .. } => Vec::new(),
     };
     // Services start here as they are built (gateway 8095, freshness 8096, lineage 5000).
-    let services = vec![("registry", registry.addr)];
+    let mut gateway_config = crate::gateway::gateway_config(config);
+    gateway_config.registry_url = format!("http://{}", registry.addr);
+    let gateway = mesh_gateway::Gateway::default()
+        .start(gateway_config, kafka.clone(), &shutdown.child())
+        .await?;
+    let services = vec![("registry", registry.addr), ("gateway", gateway.addr)];
     Ok(Running {
         broker,
         kafka,

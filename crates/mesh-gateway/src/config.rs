@@ -30,9 +30,14 @@ pub struct GatewayConfig {
     /// `<group_id>-<instance_id>-<product id>`, so a restarted instance fences its predecessor.
     pub instance_id: String,
     pub delivery: Delivery,
+    /// Platform topics: set from `[topics]` by `mesh` (not part of `[gateway]`).
+    #[serde(skip)]
     pub contracts_topic: String,
+    #[serde(skip)]
     pub progress_topic: String,
+    #[serde(skip)]
     pub quality_topic: String,
+    #[serde(skip)]
     pub lineage_topic: String,
     /// OpenLineage job namespace.
     pub lineage_namespace: String,
