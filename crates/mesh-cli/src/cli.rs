@@ -67,6 +67,10 @@ pub struct UpArgs {
     /// Address of the schema registry (default 127.0.0.1:8081; port 0 = any free).
     #[arg(long, value_name = "HOST:PORT")]
     pub registry_listen: Option<SocketAddr>,
+
+    /// Address of the contract gateway's HTTP port (default 0.0.0.0:8095; port 0 = any free).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub gateway_listen: Option<SocketAddr>,
 }
 
 /// `mesh registry [serve] [--listen ..] [--data-dir ..]`, `mesh registry export|import ..`.
@@ -175,6 +179,9 @@ impl UpArgs {
         }
         if let Some(l) = self.registry_listen {
             config.registry.listen = l;
+        }
+        if let Some(l) = self.gateway_listen {
+            config.gateway.listen = l;
         }
     }
 }
