@@ -109,12 +109,14 @@ impl Gateway {
         shutdown.spawn(
             "gateway-supervisor",
             service::supervise(
-                config.clone(),
-                kafka.clone(),
-                set.clone(),
-                schemas,
-                quality.clone(),
-                self.observer,
+                service::Shared {
+                    config: config.clone(),
+                    kafka: kafka.clone(),
+                    set: set.clone(),
+                    schemas,
+                    quality: quality.clone(),
+                    observer: self.observer,
+                },
                 rx,
                 shutdown.clone(),
             ),

@@ -103,17 +103,30 @@ pub(crate) fn watch_contracts(
     Ok(())
 }
 
+/// What every product pipeline shares.
+pub(crate) struct Shared {
+    pub config: GatewayConfig,
+    pub kafka: KafkaConfig,
+    pub set: ContractSet,
+    pub schemas: Arc<dyn SchemaLookup>,
+    pub quality: QualityWindows,
+    pub observer: Option<Arc<dyn Observer>>,
+}
+
 /// Starts and stops product pipelines as contracts come and go.
 pub(crate) async fn supervise(
-    config: GatewayConfig,
-    kafka: KafkaConfig,
-    set: ContractSet,
-    schemas: Arc<dyn SchemaLookup>,
-    quality: QualityWindows,
-    observer: Option<Arc<dyn Observer>>,
+    shared: Shared,
     mut changed: watch::Receiver<u64>,
     shutdown: Shutdown,
 ) {
+    let Shared {
+        config,
+        kafka,
+        set,
+        schemas,
+        quality,
+        observer,
+    } = shared;
     let mut running: HashMap<String, Shutdown> = HashMap::new();
     loop {
         let topics = set.raw_topics();
