@@ -265,5 +265,46 @@ async fn every_violation_kind_is_routed_with_its_reason() {
     let beat: serde_json::Value = serde_json::from_slice(progress[0].payload().unwrap()).unwrap();
     assert_eq!(beat["topic"], h.contract.topics.raw.as_str());
     assert_eq!(beat["partition"], 0);
+
+    // The quality window and the OpenLineage RunEvent for the product (window 500 ms here).
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let (quality, lineage) = loop {
+        let q = h.cluster.read_all(&h.quality_topic, true).await;
+        let l = h.cluster.read_all(&h.lineage_topic, true).await;
+        if (!q.is_empty() && !l.is_empty()) || std::time::Instant::now() > deadline {
+            break (q, l);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let mut totals = (0, 0, 0);
+    let mut status_known = 0;
+    for m in &quality {
+        let q: serde_json::Value = serde_json::from_slice(m.payload().unwrap()).unwrap();
+        assert_eq!(q["product"], "orders.order-placed");
+        totals.0 += q["valid"].as_u64().unwrap();
+        totals.1 += q["rejected"].as_u64().unwrap();
+        totals.2 += q["warned"].as_u64().unwrap();
+        status_known += q["ruleFailures"]["status-known"].as_u64().unwrap_or(0);
+        assert!(q["latencyP99Ms"].is_u64(), "{q}");
+    }
+    assert_eq!(totals, (want_valid as u64, want_dlq as u64, 1), "valid, rejected, warned");
+    assert_eq!(status_known, 2, "field rule failures counted per rule");
+    let first: serde_json::Value = serde_json::from_slice(lineage[0].payload().unwrap()).unwrap();
+    assert_eq!(
+        rdkafka::Message::key(&lineage[0]),
+        Some(&b"run:mesh/gateway.orders.order-placed"[..])
+    );
+    assert_eq!(first["eventType"], "START");
+    assert_eq!(first["job"]["facets"]["jobType"]["processingType"], "STREAMING");
+    assert_eq!(first["inputs"][0]["name"], h.contract.topics.raw.as_str());
+    assert!(first["inputs"][0]["inputFacets"]["dataQualityMetrics"]["rowCount"].is_u64());
+    let outputs: Vec<&str> = first["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert!(outputs.contains(&h.contract.topics.validated.as_str()), "{outputs:?}");
+    assert!(outputs.contains(&h.contract.topics.dlq.as_str()), "{outputs:?}");
     shutdown.cancel();
 }
