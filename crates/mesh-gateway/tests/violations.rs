@@ -287,7 +287,11 @@ async fn every_violation_kind_is_routed_with_its_reason() {
         status_known += q["ruleFailures"]["status-known"].as_u64().unwrap_or(0);
         assert!(q["latencyP99Ms"].is_u64(), "{q}");
     }
-    assert_eq!(totals, (want_valid as u64, want_dlq as u64, 1), "valid, rejected, warned");
+    assert_eq!(
+        totals,
+        (want_valid as u64, want_dlq as u64, 1),
+        "valid, rejected, warned"
+    );
     assert_eq!(status_known, 2, "field rule failures counted per rule");
     let first: serde_json::Value = serde_json::from_slice(lineage[0].payload().unwrap()).unwrap();
     assert_eq!(
@@ -295,7 +299,10 @@ async fn every_violation_kind_is_routed_with_its_reason() {
         Some(&b"run:mesh/gateway.orders.order-placed"[..])
     );
     assert_eq!(first["eventType"], "START");
-    assert_eq!(first["job"]["facets"]["jobType"]["processingType"], "STREAMING");
+    assert_eq!(
+        first["job"]["facets"]["jobType"]["processingType"],
+        "STREAMING"
+    );
     assert_eq!(first["inputs"][0]["name"], h.contract.topics.raw.as_str());
     assert!(first["inputs"][0]["inputFacets"]["dataQualityMetrics"]["rowCount"].is_u64());
     let outputs: Vec<&str> = first["outputs"]
@@ -304,7 +311,13 @@ async fn every_violation_kind_is_routed_with_its_reason() {
         .iter()
         .map(|o| o["name"].as_str().unwrap())
         .collect();
-    assert!(outputs.contains(&h.contract.topics.validated.as_str()), "{outputs:?}");
-    assert!(outputs.contains(&h.contract.topics.dlq.as_str()), "{outputs:?}");
+    assert!(
+        outputs.contains(&h.contract.topics.validated.as_str()),
+        "{outputs:?}"
+    );
+    assert!(
+        outputs.contains(&h.contract.topics.dlq.as_str()),
+        "{outputs:?}"
+    );
     shutdown.cancel();
 }
