@@ -13,13 +13,18 @@ use crate::stream::now_ms;
 const PRODUCER: &str = "https://example.invalid/mesh/mesh-gateway";
 const RUN_EVENT_SCHEMA: &str = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent";
 
-/// `(topic, key, value)` records for one product's window. `first` = the product's first
-/// window in this process (the lineage event is then START, else RUNNING).
+/// The Avro schema of `_mesh.quality` values, registered as `<quality topic>-value`.
+pub const QUALITY_SCHEMA: &str = include_str!("../../../schemas/quality-window.avsc");
+
+/// `(topic, key, value)` records for one product's window; the quality value is Avro in
+/// Confluent wire format with `quality_schema_id`. `first` = the product's first window in this
+/// process (the lineage event is then START, else RUNNING).
 pub fn window_records(
     config: &GatewayConfig,
     product: &ProductContracts,
     w: &mut Window,
     first: bool,
+    quality_schema_id: u32,
 ) -> Vec<(String, String, Vec<u8>)> {
     let p50 = w.latency_quantile(0.5);
     let p95 = w.latency_quantile(0.95);
@@ -33,36 +38,88 @@ pub fn window_records(
             .set(t as f64 / 1000.0);
     }
     let now = now_ms();
-    let quality = json!({
-        "product": product.product_id,
-        "windowEnd": now,
-        "windowMs": config.quality_window.as_millis() as u64,
-        "valid": w.valid,
-        "rejected": w.rejected,
-        "warned": w.warned,
-        "bytes": w.bytes,
-        "ruleFailures": w.failures,
-        "fieldFailures": w.field_failures,
-        "latencyP50Ms": p50,
-        "latencyP95Ms": p95,
-        "latencyP99Ms": p99,
-        "lastEventTime": w.last_event_time,
-        "instance": config.instance_id,
+    let quality = encode_quality(&QualityFields {
+        product: &product.product_id,
+        instance: &config.instance_id,
+        window_end: now,
+        window_ms: config.quality_window.as_millis() as i64,
+        w,
+        latency: [p50, p95, p99],
     });
     let job = format!("gateway.{}", product.product_id);
     let lineage = run_event(config, product, &job, w, first, now);
     vec![
-        (
-            config.quality_topic.clone(),
-            product.product_id.clone(),
-            serde_json::to_vec(&quality).unwrap_or_default(),
-        ),
+        (config.quality_topic.clone(), product.product_id.clone(), {
+            let mut v = vec![0];
+            v.extend(quality_schema_id.to_be_bytes());
+            v.extend(quality);
+            v
+        }),
         (
             config.lineage_topic.clone(),
             format!("run:{}/{}", config.lineage_namespace, job),
             serde_json::to_vec(&lineage).unwrap_or_default(),
         ),
     ]
+}
+
+struct QualityFields<'a> {
+    product: &'a str,
+    instance: &'a str,
+    window_end: i64,
+    window_ms: i64,
+    w: &'a Window,
+    latency: [Option<i64>; 3],
+}
+
+/// Avro binary of one `QualityWindow` (schemas/quality-window.avsc), field by field.
+fn encode_quality(q: &QualityFields<'_>) -> Vec<u8> {
+    fn long(b: &mut Vec<u8>, v: i64) {
+        let mut n = ((v << 1) ^ (v >> 63)) as u64;
+        while n >= 0x80 {
+            b.push((n as u8 & 0x7f) | 0x80);
+            n >>= 7;
+        }
+        b.push(n as u8);
+    }
+    fn string(b: &mut Vec<u8>, s: &str) {
+        long(b, s.len() as i64);
+        b.extend(s.as_bytes());
+    }
+    fn map(b: &mut Vec<u8>, m: &BTreeMap<String, u64>) {
+        if !m.is_empty() {
+            long(b, m.len() as i64);
+            for (k, v) in m {
+                string(b, k);
+                long(b, *v as i64);
+            }
+        }
+        long(b, 0);
+    }
+    fn opt(b: &mut Vec<u8>, v: Option<i64>) {
+        match v {
+            None => long(b, 0),
+            Some(v) => {
+                long(b, 1);
+                long(b, v);
+            }
+        }
+    }
+    let mut b = Vec::with_capacity(128);
+    string(&mut b, q.product);
+    string(&mut b, q.instance);
+    long(&mut b, q.window_end);
+    long(&mut b, q.window_ms);
+    for n in [q.w.valid, q.w.rejected, q.w.warned, q.w.bytes] {
+        long(&mut b, n as i64);
+    }
+    map(&mut b, &q.w.failures);
+    map(&mut b, &q.w.field_failures);
+    for l in q.latency {
+        opt(&mut b, l);
+    }
+    opt(&mut b, q.w.last_event_time);
+    b
 }
 
 fn facet(mut v: Value, schema: &str) -> Value {
@@ -182,6 +239,33 @@ pub fn iso8601(ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn quality_events_decode_with_their_published_schema() {
+        let schema = mesh_schema::avro::AvroSchema::parse(super::QUALITY_SCHEMA).unwrap();
+        let mut w = super::Window {
+            valid: 3,
+            rejected: 1,
+            failures: [("status-known".to_owned(), 1)].into(),
+            last_event_time: Some(1_000),
+            ..Default::default()
+        };
+        let bytes = super::encode_quality(&super::QualityFields {
+            product: "orders.order-placed",
+            instance: "a",
+            window_end: 2_000,
+            window_ms: 10_000,
+            w: &w,
+            latency: [Some(5), None, Some(9)],
+        });
+        let v = schema.decode(&bytes).unwrap();
+        assert_eq!(v["valid"], 3);
+        assert_eq!(v["ruleFailures"]["status-known"], 1);
+        assert_eq!(v["latencyP95Ms"], serde_json::Value::Null);
+        assert_eq!(v["latencyP99Ms"], 9);
+        assert_eq!(v["lastEventTime"], 1_000);
+        w.valid = 0;
+    }
+
     #[test]
     fn iso8601_matches_known_instants() {
         assert_eq!(super::iso8601(0), "1970-01-01T00:00:00.000Z");

@@ -202,10 +202,27 @@ pub(crate) async fn emit_windows(
     let mut tick = tokio::time::interval(config.quality_window);
     tick.tick().await;
     let mut started = std::collections::HashSet::new();
+    let http = reqwest::Client::builder()
+        .timeout(config.registry_timeout)
+        .build()
+        .map_err(|e| GatewayError::Config(format!("registry client: {e}")))?;
+    let mut schema_id = None;
     loop {
         let last = tokio::select! {
             _ = shutdown.cancelled() => true,
             _ = tick.tick() => false,
+        };
+        if schema_id.is_none() {
+            schema_id = register_quality_schema(&http, &config).await;
+        }
+        let Some(id) = schema_id else {
+            // Counts stay in Prometheus; the quality topic gets the next window.
+            tracing::warn!("quality schema not registered yet; window not written");
+            quality.drain();
+            if last {
+                return Ok(());
+            }
+            continue;
         };
         let windows = quality.drain();
         for (product_id, mut w) in windows {
@@ -217,7 +234,7 @@ pub(crate) async fn emit_windows(
                 continue;
             };
             let first = started.insert(product_id.clone());
-            let records = emit::window_records(&config, &product, &mut w, first);
+            let records = emit::window_records(&config, &product, &mut w, first, id);
             for (topic, key, value) in records {
                 let rec = rdkafka::producer::FutureRecord::to(&topic)
                     .key(&key)
@@ -229,6 +246,33 @@ pub(crate) async fn emit_windows(
         }
         if last {
             return Ok(());
+        }
+    }
+}
+
+/// Registers `_mesh.quality`'s Avro schema under `<topic>-value` (idempotent: the registry
+/// answers the existing id for the same schema).
+async fn register_quality_schema(http: &reqwest::Client, config: &GatewayConfig) -> Option<u32> {
+    let url = format!(
+        "{}/subjects/{}-value/versions",
+        config.registry_url.trim_end_matches('/'),
+        config.quality_topic
+    );
+    let body = serde_json::json!({ "schema": emit::QUALITY_SCHEMA });
+    match http.post(&url).json(&body).send().await {
+        Ok(r) if r.status().is_success() => r
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|v| v["id"].as_u64())
+            .map(|id| id as u32),
+        Ok(r) => {
+            tracing::warn!(status = %r.status(), %url, "quality schema registration refused");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, %url, "quality schema registration failed");
+            None
         }
     }
 }
