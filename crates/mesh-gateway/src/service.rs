@@ -18,6 +18,9 @@ use crate::registry::SchemaLookup;
 use crate::stream::GatewayProcessor;
 use crate::{GatewayError, emit, metrics};
 
+/// How long a stopping pipeline may take to commit its batch before it is detached.
+const PIPELINE_STOP_GRACE: Duration = Duration::from_secs(5);
+
 /// Reads `_mesh.contracts` from the beginning forever (on a plain thread: rdkafka polls
 /// block), applying each record; `changed` is bumped after every applied record and `caught_up`
 /// set once the initial high watermark is reached.
@@ -173,8 +176,27 @@ pub(crate) async fn supervise(
             tracing::info!(%topic, pipeline = %name, "starting product pipeline");
             let s = child.clone();
             shutdown.spawn("gateway-pipeline", async move {
-                if let Err(e) = pipeline.run(s).await {
-                    tracing::error!(pipeline = %name, error = %e, "pipeline stopped");
+                let stop = s.clone();
+                let run = pipeline.run(s);
+                tokio::pin!(run);
+                let result = tokio::select! {
+                    r = &mut run => Some(r),
+                    // A worker inside a blocking client call (e.g. init_transactions against a
+                    // broker that is going away) may take its whole client timeout: give it a
+                    // bounded grace, then detach it. Its thread sees the cancellation and ends;
+                    // an unfinished transaction is aborted by the next instance (fencing).
+                    _ = stop.cancelled() => tokio::time::timeout(PIPELINE_STOP_GRACE, &mut run)
+                        .await
+                        .ok(),
+                };
+                match result {
+                    Some(Err(e)) => {
+                        tracing::error!(pipeline = %name, error = %e, "pipeline stopped")
+                    }
+                    Some(Ok(())) => {}
+                    None => {
+                        tracing::warn!(pipeline = %name, "pipeline did not stop in time; detached")
+                    }
                 }
             });
             running.insert(topic, child);
@@ -208,12 +230,17 @@ pub(crate) async fn emit_windows(
         .map_err(|e| GatewayError::Config(format!("registry client: {e}")))?;
     let mut schema_id = None;
     loop {
+        // On shutdown the partial window is dropped: the broker may already be going away, and
+        // a send to a vanished broker would hold the drain for its whole message timeout.
         let last = tokio::select! {
-            _ = shutdown.cancelled() => true,
+            _ = shutdown.cancelled() => return Ok(()),
             _ = tick.tick() => false,
         };
         if schema_id.is_none() {
-            schema_id = register_quality_schema(&http, &config).await;
+            schema_id = tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                id = register_quality_schema(&http, &config) => id,
+            };
         }
         let Some(id) = schema_id else {
             // Counts stay in Prometheus; the quality topic gets the next window.
@@ -239,7 +266,11 @@ pub(crate) async fn emit_windows(
                 let rec = rdkafka::producer::FutureRecord::to(&topic)
                     .key(&key)
                     .payload(&value);
-                if let Err((e, _)) = producer.send(rec, Duration::from_secs(5)).await {
+                let sent = tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(()),
+                    r = producer.send(rec, Duration::from_secs(5)) => r,
+                };
+                if let Err((e, _)) = sent {
                     tracing::warn!(%topic, error = %e, "quality/lineage event not written");
                 }
             }
