@@ -27,6 +27,7 @@ pub fn mesh_config(cluster: &TestCluster, data_dir: &Path) -> MeshConfig {
     c.registry.listen = "127.0.0.1:0".parse().expect("address");
     c.lineage.listen = "127.0.0.1:0".parse().expect("address");
     c.freshness.listen = "127.0.0.1:0".parse().expect("address");
+    c.gateway.listen = "127.0.0.1:0".parse().expect("address");
     let t = &mut c.topics;
     for name in [
         &mut t.schemas,
@@ -34,6 +35,7 @@ pub fn mesh_config(cluster: &TestCluster, data_dir: &Path) -> MeshConfig {
         &mut t.quality,
         &mut t.lineage,
         &mut t.alerts,
+        &mut t.progress,
     ] {
         *name = TestCluster::unique_name(name);
     }

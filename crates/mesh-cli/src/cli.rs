@@ -51,6 +51,9 @@ pub enum Command {
     /// Work with configuration files.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run the contract gateway alone: validates every product's raw topic against its
+    /// contract (exactly once), HTTP health and metrics on 8095.
+    Gateway(crate::gateway::GatewayArgs),
     /// Data contracts (ODCS v3): lint, init, docs, diff, apply.
     Contract(crate::contract::ContractArgs),
 }
@@ -79,6 +82,9 @@ pub struct UpArgs {
     /// Address of the freshness monitor (default 127.0.0.1:8096; port 0 = any free).
     #[arg(long, value_name = "HOST:PORT")]
     pub freshness_listen: Option<SocketAddr>,
+    /// Address of the contract gateway's HTTP port (default 0.0.0.0:8095; port 0 = any free).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub gateway_listen: Option<SocketAddr>,
 }
 
 /// `mesh registry [serve] [--listen ..] [--data-dir ..]`, `mesh registry export|import ..`.
@@ -203,6 +209,9 @@ impl UpArgs {
         }
         if let Some(l) = self.freshness_listen {
             config.freshness.listen = l;
+        }
+        if let Some(l) = self.gateway_listen {
+            config.gateway.listen = l;
         }
     }
 }

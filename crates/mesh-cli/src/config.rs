@@ -29,6 +29,9 @@ pub struct MeshConfig {
     pub lineage: LineageConfig,
     /// The freshness monitor (`mesh freshness`, and inside `mesh up`).
     pub freshness: FreshnessConfig,
+    /// The contract gateway (`mesh gateway`, and inside `mesh up`); topic names come from
+    /// `[topics]`.
+    pub gateway: mesh_gateway::GatewayConfig,
     /// Where single-node state lives (the registry's embedded store, under `registry/`).
     pub data_dir: PathBuf,
     /// How long in-flight work may take to finish after SIGINT/SIGTERM.
@@ -46,6 +49,7 @@ impl Default for MeshConfig {
             registry: RegistryConfig::default(),
             lineage: LineageConfig::default(),
             freshness: FreshnessConfig::default(),
+            gateway: mesh_gateway::GatewayConfig::default(),
             data_dir: PathBuf::from("mesh-data"),
             shutdown_grace: Duration::from_secs(10),
         }
@@ -77,6 +81,8 @@ pub struct PlatformTopics {
     pub quality: String,
     pub lineage: String,
     pub alerts: String,
+    /// Gateway progress heartbeats and data-loss events (docs/gateway.md).
+    pub progress: String,
     /// Partitions of the event topics (quality, lineage, alerts); state logs have one.
     pub event_partitions: i32,
     /// `None` = the broker's default.
@@ -91,6 +97,7 @@ impl Default for PlatformTopics {
             quality: "_mesh.quality".into(),
             lineage: "_mesh.lineage".into(),
             alerts: "_mesh.alerts".into(),
+            progress: "_mesh.progress".into(),
             event_partitions: 3,
             replication_factor: None,
         }
@@ -107,7 +114,7 @@ impl PlatformTopics {
         let state = [&self.schemas, &self.contracts]
             .into_iter()
             .map(|t| rf(TopicSpec::compacted_log(t)));
-        let events = [&self.quality, &self.lineage, &self.alerts]
+        let events = [&self.quality, &self.lineage, &self.alerts, &self.progress]
             .into_iter()
             .map(|t| rf(TopicSpec::new(t, self.event_partitions)));
         state.chain(events).collect()

@@ -8,6 +8,8 @@ pub enum CliError {
     Runtime(#[from] mesh_runtime::RuntimeError),
     #[error(transparent)]
     Kafka(#[from] mesh_kafka::KafkaError),
+    #[error("gateway: {0}")]
+    Gateway(#[from] mesh_gateway::GatewayError),
     #[error("schema registry: {0}")]
     Registry(#[from] mesh_registry::RegistryError),
     #[error("lineage collector: {0}")]

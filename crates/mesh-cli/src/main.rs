@@ -117,6 +117,24 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             print!("{}", mesh_cli::status::run(&config, args).await?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Gateway(args) => {
+            let config = service_config(&cli, |c| args.apply(c))?;
+            let root = Shutdown::new();
+            let signals = install_signals()?;
+            let g = mesh_gateway::Gateway::default()
+                .start(
+                    mesh_cli::gateway::gateway_config(&config),
+                    config.kafka.clone(),
+                    &root,
+                )
+                .await?;
+            println!(
+                "mesh gateway listening on http://{} (/health/ready, /metrics)",
+                g.addr
+            );
+            wait_and_drain(signals, &root, &config).await;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Up(args) => {
             let config = service_config(&cli, |c| args.apply(c))?;
             let root = Shutdown::new();

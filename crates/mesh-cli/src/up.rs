@@ -91,6 +91,12 @@ pub async fn start(config: &MeshConfig, shutdown: &Shutdown) -> Result<Running, 
     let mut services = vec![("registry", registry.addr), ("lineage", lineage.addr)];
     let freshness = crate::freshness::start(config, &kafka, &shutdown.child()).await?;
     services.push(("freshness", freshness.addr));
+    let mut gateway_config = crate::gateway::gateway_config(config);
+    gateway_config.registry_url = format!("http://{}", registry.addr);
+    let gateway = mesh_gateway::Gateway::default()
+        .start(gateway_config, kafka.clone(), &shutdown.child())
+        .await?;
+    services.push(("gateway", gateway.addr));
     Ok(Running {
         broker,
         kafka,

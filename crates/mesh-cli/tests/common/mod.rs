@@ -19,6 +19,7 @@ impl Up {
     pub fn start(data_dir: &std::path::Path) -> Self {
         let mut child = Command::new(MESH)
             .args(["up", "--broker-listen", "127.0.0.1:0"])
+            .args(["--gateway-listen", "127.0.0.1:0"])
             .args(["--registry-listen", "127.0.0.1:0"])
             .args([
                 "--lineage-listen",

@@ -17,6 +17,7 @@
 
 mod canonical;
 mod compat;
+mod decode;
 mod defaults;
 mod java_form;
 mod json;
@@ -28,6 +29,7 @@ mod tests;
 
 use crate::SchemaError;
 
+pub use decode::{DecodeError, DecodeErrorKind};
 pub use model::{Field, Kind, Name, Named, Node, NodeId, Order};
 
 /// How strictly to parse.

@@ -1,0 +1,63 @@
+//! Metrics of the gateway. Labels: `product` (one per applied contract, bounded by the
+//! contracts) and `outcome` (`valid` | `rejected`).
+
+use metrics::{counter, describe_counter, describe_gauge};
+
+pub const RECORDS: &str = "mesh_gateway_records_total";
+pub const BYTES: &str = "mesh_gateway_bytes_total";
+pub const RULE_FAILURES: &str = "mesh_gateway_rule_failures_total";
+pub const WARNED: &str = "mesh_gateway_warned_total";
+pub const REGISTRY_FETCHES: &str = "mesh_gateway_registry_fetches_total";
+pub const REGISTRY_UNAVAILABLE: &str = "mesh_gateway_registry_unavailable_total";
+pub const PIPELINES: &str = "mesh_gateway_pipelines";
+pub const CONTRACT_ERRORS: &str = "mesh_gateway_contract_errors_total";
+pub const LAST_EVENT_TIME: &str = "mesh_gateway_last_event_time_seconds";
+pub const LATENCY_P99: &str = "mesh_gateway_latency_p99_seconds";
+
+pub fn describe() {
+    describe_counter!(
+        RECORDS,
+        "Records validated, by product and outcome (valid, rejected)"
+    );
+    describe_counter!(BYTES, "Key + value bytes validated, by product");
+    describe_counter!(
+        RULE_FAILURES,
+        "Rule and violation-code failures, by product and rule"
+    );
+    describe_counter!(WARNED, "Valid records with a warn-rule failure, by product");
+    describe_counter!(REGISTRY_FETCHES, "Schema lookups that missed the cache");
+    describe_counter!(
+        REGISTRY_UNAVAILABLE,
+        "Batches paused because the schema registry could not be reached"
+    );
+    describe_gauge!(PIPELINES, "Product pipelines running in this instance");
+    describe_counter!(
+        CONTRACT_ERRORS,
+        "_mesh.contracts records that could not be applied"
+    );
+    describe_gauge!(
+        LAST_EVENT_TIME,
+        "Newest record timestamp seen, by product (unix seconds)"
+    );
+    describe_gauge!(
+        LATENCY_P99,
+        "p99 record timestamp → validation latency of the last window"
+    );
+}
+
+pub fn record(product: &str, outcome: &'static str, bytes: usize) {
+    counter!(RECORDS, "product" => product.to_owned(), "outcome" => outcome).increment(1);
+    counter!(BYTES, "product" => product.to_owned()).increment(bytes as u64);
+}
+
+pub fn registry_fetch() {
+    counter!(REGISTRY_FETCHES).increment(1);
+}
+
+pub fn registry_unavailable() {
+    counter!(REGISTRY_UNAVAILABLE).increment(1);
+}
+
+pub fn contract_error() {
+    counter!(CONTRACT_ERRORS).increment(1);
+}

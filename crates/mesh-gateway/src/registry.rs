@@ -1,0 +1,199 @@
+//! Schemas by id from the schema registry, cached.
+//!
+//! The validation path asks [`SchemaLookup::schema`] for every record; after the first record of
+//! a schema id the answer comes from a `DashMap` (lock-free reads across pipeline threads). A
+//! miss calls the registry (`GET /schemas/ids/{id}` for the text, type and metadata;
+//! `GET /schemas/ids/{id}/versions` for the subjects it is a live version of). The pipeline
+//! threads are plain OS threads, so a miss blocks on the async client through the runtime
+//! handle without stalling any runtime worker.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dashmap::DashMap;
+use mesh_schema::avro::AvroSchema;
+use serde::Deserialize;
+
+use crate::GatewayError;
+
+/// The registry metadata property holding a schema's contract major version.
+pub const MAJOR_PROPERTY: &str = "application.major.version";
+
+/// A parsed schema, ready to decode payloads.
+#[derive(Debug)]
+pub enum ParsedSchema {
+    Avro(AvroSchema),
+    /// JSON Schema: payloads are checked to be well-formed UTF-8 JSON (instance validation
+    /// against the schema is not implemented yet; see docs/gateway.md).
+    Json,
+    /// A type the gateway cannot decode (e.g. PROTOBUF): records using it are rejected.
+    Unsupported(String),
+}
+
+/// One registered schema as the gateway needs it.
+#[derive(Debug)]
+pub struct SchemaEntry {
+    pub id: u32,
+    pub parsed: ParsedSchema,
+    /// `metadata.properties["application.major.version"]`, when set.
+    pub major: Option<u64>,
+    /// `(subject, version)` pairs the id is a live (not deleted) version of.
+    pub live_in: Vec<(String, i64)>,
+}
+
+impl SchemaEntry {
+    pub fn is_live_in(&self, subject: &str) -> bool {
+        self.live_in.iter().any(|(s, _)| s == subject)
+    }
+}
+
+/// The registry could not be asked (network, 5xx): retry later, never reject the record.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("schema registry unavailable: {0}")]
+pub struct Unavailable(pub String);
+
+/// Where validation gets schemas from.
+pub trait SchemaLookup: Send + Sync {
+    /// `Ok(None)` when the registry has no schema with this id.
+    fn schema(&self, id: u32) -> Result<Option<Arc<SchemaEntry>>, Unavailable>;
+}
+
+/// Registry client with a cache by id.
+#[derive(Debug)]
+pub struct RegistryClient {
+    base: String,
+    http: reqwest::Client,
+    runtime: tokio::runtime::Handle,
+    cache: DashMap<u32, Arc<SchemaEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ById {
+    schema: String,
+    #[serde(default)]
+    schema_type: Option<String>,
+    #[serde(default)]
+    metadata: Option<Metadata>,
+}
+
+#[derive(Deserialize)]
+struct Metadata {
+    #[serde(default)]
+    properties: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct Usage {
+    subject: String,
+    version: i64,
+}
+
+impl RegistryClient {
+    /// `runtime` runs the HTTP calls; call [`SchemaLookup::schema`] from non-runtime threads.
+    pub fn new(
+        base_url: &str,
+        timeout: Duration,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<Self, GatewayError> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| GatewayError::Config(format!("registry client: {e}")))?;
+        Ok(Self {
+            base: base_url.trim_end_matches('/').to_owned(),
+            http,
+            runtime,
+            cache: DashMap::new(),
+        })
+    }
+
+    /// Cached entries (for tests and metrics).
+    pub fn cached(&self) -> usize {
+        self.cache.len()
+    }
+
+    async fn fetch(&self, id: u32) -> Result<Option<SchemaEntry>, Unavailable> {
+        let unavailable = |e: reqwest::Error| Unavailable(e.to_string());
+        let resp = self
+            .http
+            .get(format!("{}/schemas/ids/{id}", self.base))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(Unavailable(format!(
+                "GET /schemas/ids/{id}: HTTP {}",
+                resp.status()
+            )));
+        }
+        let by_id: ById = resp.json().await.map_err(unavailable)?;
+        let resp = self
+            .http
+            .get(format!("{}/schemas/ids/{id}/versions", self.base))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let live_in: Vec<Usage> = if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            Vec::new()
+        } else if resp.status().is_success() {
+            resp.json().await.map_err(unavailable)?
+        } else {
+            return Err(Unavailable(format!(
+                "GET /schemas/ids/{id}/versions: HTTP {}",
+                resp.status()
+            )));
+        };
+        let major = by_id
+            .metadata
+            .as_ref()
+            .and_then(|m| m.properties.get(MAJOR_PROPERTY))
+            .and_then(|v| v.parse().ok());
+        let parsed = match by_id.schema_type.as_deref().unwrap_or("AVRO") {
+            "AVRO" => match AvroSchema::parse(&by_id.schema) {
+                Ok(s) => ParsedSchema::Avro(s),
+                Err(e) => ParsedSchema::Unsupported(format!("unparseable Avro schema: {e}")),
+            },
+            "JSON" => ParsedSchema::Json,
+            other => ParsedSchema::Unsupported(format!("schema type {other}")),
+        };
+        Ok(Some(SchemaEntry {
+            id,
+            parsed,
+            major,
+            live_in: live_in
+                .into_iter()
+                .map(|u| (u.subject, u.version))
+                .collect(),
+        }))
+    }
+}
+
+impl SchemaLookup for RegistryClient {
+    fn schema(&self, id: u32) -> Result<Option<Arc<SchemaEntry>>, Unavailable> {
+        if let Some(e) = self.cache.get(&id) {
+            return Ok(Some(Arc::clone(&e)));
+        }
+        crate::metrics::registry_fetch();
+        let fetched = self.runtime.block_on(self.fetch(id))?;
+        // Unknown ids are not cached: the schema may be registered a moment later.
+        Ok(fetched.map(|e| {
+            let e = Arc::new(e);
+            self.cache.insert(id, Arc::clone(&e));
+            e
+        }))
+    }
+}
+
+/// A fixed set of schemas (tests, benchmarks, HTTP produce dry runs).
+#[derive(Debug, Default)]
+pub struct StaticSchemas(pub std::collections::HashMap<u32, Arc<SchemaEntry>>);
+
+impl SchemaLookup for StaticSchemas {
+    fn schema(&self, id: u32) -> Result<Option<Arc<SchemaEntry>>, Unavailable> {
+        Ok(self.0.get(&id).cloned())
+    }
+}
