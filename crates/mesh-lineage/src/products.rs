@@ -138,7 +138,7 @@ pub async fn domains(
             match n {
                 NodeId::Dataset(x) => domains.extend(views::domain_of_dataset(&g, x)),
                 NodeId::Job(x) => {
-                    domains.insert(g.jobs[x as usize].namespace.clone());
+                    domains.insert(views::domain_of_job(&g, x));
                 }
             }
         }
@@ -162,7 +162,7 @@ pub async fn consumers(
         .map(|j| {
             let job = &g.jobs[*j as usize];
             let seen = g.edge(*j, d, false).unwrap_or_default();
-            json!({"namespace": job.namespace, "name": job.name, "domain": job.namespace,
+            json!({"namespace": job.namespace, "name": job.name, "domain": views::domain_of_job(&g, *j),
                    "id": views::node_id(&g, NodeId::Job(*j)),
                    "jobType": job.facets.get("jobType").and_then(|f| f.get("jobType")),
                    "processingType": job.processing_type(),
