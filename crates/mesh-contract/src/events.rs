@@ -50,13 +50,17 @@ impl DataLoss {
 }
 
 impl GatewayEvent {
-    /// The record key: `<raw topic>/<partition>`.
+    /// The record key: `<raw topic>/<partition>` for heartbeats (compaction keeps the last);
+    /// a data loss gets its own `<raw topic>/<partition>/loss/<from>-<to>` so the next
+    /// heartbeat does not compact it away.
     pub fn key(&self) -> String {
-        let (t, p) = match self {
-            GatewayEvent::Progress(e) => (&e.topic, e.partition),
-            GatewayEvent::DataLoss(e) => (&e.topic, e.partition),
-        };
-        format!("{t}/{p}")
+        match self {
+            GatewayEvent::Progress(e) => format!("{}/{}", e.topic, e.partition),
+            GatewayEvent::DataLoss(e) => format!(
+                "{}/{}/loss/{}-{}",
+                e.topic, e.partition, e.from_offset, e.to_offset
+            ),
+        }
     }
 
     /// Parses a record value.
@@ -96,6 +100,7 @@ mod tests {
             panic!()
         };
         assert_eq!(d.records(), 10);
+        assert_eq!(GatewayEvent::DataLoss(d).key(), "p.raw/0/loss/10-19");
         assert!(GatewayEvent::from_record(br#"{"type":"other"}"#).is_err());
         assert!(GatewayEvent::from_record(b"not json").is_err());
     }
