@@ -160,6 +160,17 @@ async fn contracts_alone_draw_raw_to_gateway_to_validated_with_the_products_doma
     ))
     .await;
     assert_eq!(domains["domains"], json!([c.domain]), "{domains}");
+    // The product id names its raw topic; the gateway job consumes it, in the product's domain.
+    let (status, consumers) = get(&format!(
+        "{url}/api/v1/mesh/products/{}/consumers",
+        c.product_id
+    ))
+    .await;
+    assert_eq!(status, 200, "{consumers}");
+    assert_eq!(consumers["product"], raw.as_str());
+    assert_eq!(consumers["consumers"][0]["id"], job.as_str(), "{consumers}");
+    assert_eq!(consumers["consumers"][0]["domain"], c.domain.as_str());
+    assert_eq!(consumers["consumers"][0]["jobType"], "CONTRACT_GATEWAY");
 
     // The gateway's own RunEvents (bare `kafka` namespace, or the bootstrap servers) land on
     // the same nodes.
