@@ -104,6 +104,7 @@ pub async fn start(
 ) -> Result<mesh_lineage::RunningLineage, CliError> {
     let mut lineage = config.lineage.clone();
     lineage.topic.clone_from(&config.topics.lineage);
+    lineage.contracts_topic.clone_from(&config.topics.contracts);
     if lineage.data_dir.is_none() {
         lineage.data_dir = cache_dir;
     }

@@ -10,6 +10,7 @@
 //! - evaluates rules on decoded events ([`rules`]): native field checks and CEL record rules;
 //! - checks ownership against a domains file ([`domains`]) and governance policies written as
 //!   CEL over the resolved contract ([`policy`]);
+//! - defines the gateway's `_mesh.progress` records ([`events`]) the freshness monitor reads;
 //! - projects a contract onto the registry (subject, metadata, `ruleSet`) and topics
 //!   ([`project`]), and finds breaking changes between two versions ([`diff`]).
 //!
@@ -18,6 +19,7 @@
 pub mod diag;
 pub mod diff;
 pub mod domains;
+pub mod events;
 pub mod extensions;
 pub mod fields;
 pub mod lint;

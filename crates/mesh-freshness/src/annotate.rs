@@ -98,3 +98,21 @@ pub(crate) fn describe(
     };
     (labels, summary, description, runbook)
 }
+
+/// " Lost: raw offsets 10–19 of t[0] (10 records); …" for a data-loss alert's description.
+pub(crate) fn losses(losses: &[crate::observe::DataLoss]) -> String {
+    let parts: Vec<String> = losses
+        .iter()
+        .map(|l| {
+            format!(
+                "offsets {}-{} of {}[{}] ({} records)",
+                l.from_offset,
+                l.to_offset,
+                l.topic,
+                l.partition,
+                l.records()
+            )
+        })
+        .collect();
+    format!(" Lost: {}.", parts.join("; "))
+}

@@ -15,6 +15,14 @@ pub struct FreshnessConfig {
     pub contracts_topic: String,
     /// Where alert events are written (Avro, schemas/mesh-alert.avsc).
     pub alerts_topic: String,
+    /// The gateway's heartbeats and data-loss reports (`mesh_contract::events`); empty = off.
+    pub progress_topic: String,
+    /// A heartbeat younger than this stands for its partition without reading the broker.
+    #[serde(with = "humantime_serde")]
+    pub heartbeat_max_age: Duration,
+    /// A reported data loss keeps its alert firing this long.
+    #[serde(with = "humantime_serde")]
+    pub data_loss_hold: Duration,
     /// How often every product is observed and evaluated: a breach is seen at most this late.
     #[serde(with = "humantime_serde")]
     pub check_interval: Duration,
@@ -53,6 +61,9 @@ impl Default for FreshnessConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8096)),
             contracts_topic: "_mesh.contracts".into(),
             alerts_topic: "_mesh.alerts".into(),
+            progress_topic: "_mesh.progress".into(),
+            heartbeat_max_age: Duration::from_secs(5),
+            data_loss_hold: Duration::from_secs(3600),
             check_interval: Duration::from_millis(500),
             full_refresh: Duration::from_secs(10),
             clock_skew_tolerance: Duration::from_secs(5),

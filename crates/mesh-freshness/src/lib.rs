@@ -7,7 +7,8 @@
 //!   `for` and hysteresis;
 //! - [`monitor::Monitor`] turns contracts and observations into alert events and a snapshot;
 //! - [`observe`] defines observation sources; [`kafka`] is the one that reads the broker
-//!   (watermarks, the last record, committed offsets) without reading whole topics;
+//!   (watermarks, the last record, committed offsets) without reading whole topics, and
+//!   [`progress`] folds in the gateway's `_mesh.progress` heartbeats and data-loss reports;
 //! - [`sinks`] deliver alert events: `_mesh.alerts` (Avro) and an Alertmanager webhook;
 //! - [`service`] runs it all on a timer behind the HTTP API on port 8096.
 //!
@@ -25,6 +26,7 @@ pub mod metrics;
 pub mod model;
 pub mod monitor;
 pub mod observe;
+pub mod progress;
 pub mod service;
 pub mod silences;
 pub mod sinks;

@@ -13,7 +13,7 @@ use crate::annotate::describe;
 use crate::config::FreshnessConfig;
 use crate::evaluate::{self, Reading};
 use crate::model::{AlertKey, AlertKind, Severity, Status, Subject};
-use crate::observe::{ProductObservation, Target, TopicObservation};
+use crate::observe::{DataLoss, ProductObservation, Target, TopicObservation};
 use crate::silences::Silences;
 use crate::snapshot::{AlertView, GroupView, PartitionView, ProductView};
 
@@ -48,6 +48,8 @@ pub struct Monitor {
     views: BTreeMap<String, ProductView>,
     evaluated_at_ms: i64,
     last_full_refresh_ms: i64,
+    /// The data losses last reported per product (for the alert's description).
+    losses: HashMap<String, Vec<DataLoss>>,
 }
 
 impl Monitor {
@@ -66,6 +68,7 @@ impl Monitor {
             views: BTreeMap::new(),
             evaluated_at_ms: 0,
             last_full_refresh_ms: i64::MIN / 2,
+            losses: HashMap::new(),
         }
     }
 
@@ -333,6 +336,7 @@ impl Monitor {
             });
         }
         if !obs.data_loss.is_empty() {
+            self.losses.insert(pid.to_owned(), obs.data_loss.clone());
             round.feed(
                 &mut self.book,
                 product_key(AlertKind::DataLoss),
@@ -357,13 +361,18 @@ impl Monitor {
             .records
             .values()
             .find(|c| c.product_id == t.key.product_id);
-        let (labels, summary, description, runbook_url) = describe(
+        let (labels, summary, mut description, runbook_url) = describe(
             &self.config,
             contract.map(|c| c.as_ref()),
             &t.key,
             t.severity,
             t.value_ms,
         );
+        if t.key.kind == AlertKind::DataLoss
+            && let Some(losses) = self.losses.get(&t.key.product_id)
+        {
+            description.push_str(&crate::annotate::losses(losses));
+        }
         AlertEvent {
             silenced: self.silences.silenced(&t.key, now),
             transition: t,
@@ -433,7 +442,7 @@ mod tests {
     use mesh_contract::model::Freshness;
 
     use super::*;
-    use crate::observe::{DataLoss, PartitionObservation};
+    use crate::observe::PartitionObservation;
 
     fn contract() -> ResolvedContract {
         let dir =
@@ -467,8 +476,10 @@ mod tests {
             groups: Vec::new(),
             data_loss: if loss {
                 vec![DataLoss {
+                    topic: "orders.raw".into(),
                     partition: 0,
-                    records: 3,
+                    from_offset: 7,
+                    to_offset: 9,
                     at_ms: ts,
                 }]
             } else {
@@ -496,11 +507,12 @@ mod tests {
                 .any(|a| a.key.kind == AlertKind::Freshness)
         );
         let ev = m.evaluate(obs(&c, 100_000, true), 100_000);
-        assert!(
-            ev.iter()
-                .any(|e| e.transition.key.kind == AlertKind::DataLoss
-                    && e.transition.severity == Severity::Critical)
-        );
+        assert!(ev.iter().any(|e| {
+            e.transition.key.kind == AlertKind::DataLoss
+                && e.transition.severity == Severity::Critical
+                && e.description
+                    .contains("offsets 7-9 of orders.raw[0] (3 records)")
+        }));
         // A retired contract resolves everything of its product.
         m.apply_contract(&c.record_key(), None);
         let ev = m.evaluate(Vec::new(), 101_000);

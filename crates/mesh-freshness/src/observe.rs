@@ -1,8 +1,7 @@
 //! Observation sources: where measurements come from. The monitor asks a source for what it
-//! knows about a set of products; today that is Kafka itself ([`crate::kafka::KafkaSource`]:
-//! watermarks, last records, committed offsets). The gateway's per-partition progress
-//! heartbeats and its data-loss reports will be another source feeding the same types (see
-//! docs/freshness.md).
+//! knows about a set of products: Kafka itself ([`crate::kafka::KafkaSource`]: watermarks, last
+//! records, committed offsets), combined with the gateway's `_mesh.progress` heartbeats and
+//! data-loss reports ([`crate::progress::GatewaySource`]; see docs/freshness.md).
 
 use std::collections::HashSet;
 
@@ -71,12 +70,21 @@ impl GroupPartition {
     }
 }
 
-/// Records lost before validation (a gateway report).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Raw records lost before validation (a gateway report): offsets `from_offset..=to_offset`
+/// of raw `topic`'s `partition`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataLoss {
+    pub topic: String,
     pub partition: i32,
-    pub records: u64,
+    pub from_offset: i64,
+    pub to_offset: i64,
     pub at_ms: i64,
+}
+
+impl DataLoss {
+    pub fn records(&self) -> u64 {
+        (self.to_offset - self.from_offset + 1).max(0) as u64
+    }
 }
 
 /// A source of observations. Called from a blocking thread: implementations may block.

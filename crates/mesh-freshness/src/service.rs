@@ -14,6 +14,7 @@ use crate::contracts::ContractsTailer;
 use crate::kafka::KafkaSource;
 use crate::monitor::{AlertEvent, Monitor};
 use crate::observe::ObservationSource;
+use crate::progress::{GatewaySource, ProgressTailer};
 use crate::sinks::alerts_topic::AlertsTopic;
 use crate::sinks::webhook::{self, Webhook};
 use crate::{FreshnessError, api, metrics};
@@ -63,7 +64,21 @@ impl Engine {
     ) -> Result<Self, FreshnessError> {
         config.validate().map_err(FreshnessError::Config)?;
         let config_timeout = config.request_timeout;
-        let source = KafkaSource::new(kafka, config.request_timeout, config.discover_groups)?;
+        let mut source: Box<dyn ObservationSource> = Box::new(KafkaSource::new(
+            kafka,
+            config.request_timeout,
+            config.discover_groups,
+        )?);
+        if !config.progress_topic.is_empty() {
+            let tailer =
+                ProgressTailer::new(kafka, &config.progress_topic, config.request_timeout)?;
+            source = Box::new(GatewaySource::new(
+                source,
+                tailer,
+                config.heartbeat_max_age,
+                config.data_loss_hold,
+            ));
+        }
         let tailer = ContractsTailer::new(kafka, &config.contracts_topic, config.request_timeout)?;
         let alerts = AlertsTopic::new(kafka, &config.alerts_topic)?;
         let webhook = config
@@ -79,7 +94,7 @@ impl Engine {
                 monitor: Mutex::new(Monitor::new(config)),
                 clock,
             }),
-            source: Some(Box::new(source)),
+            source: Some(source),
             tailer: Some(tailer),
             alerts,
             webhook,

@@ -17,6 +17,10 @@ pub struct LineageConfig {
     /// Not a config key: `mesh` sets it from `topics.lineage`.
     #[serde(skip)]
     pub topic: String,
+    /// Where applied contracts are read from (the contracts observer). Not a config key either:
+    /// `mesh` sets it from `topics.contracts`.
+    #[serde(skip)]
+    pub contracts_topic: String,
     /// Largest accepted request body (after gzip decoding too); larger → 413.
     pub max_request_bytes: usize,
     /// Bearer tokens accepted on ingest (`Authorization: Bearer <token>`); empty = no auth.
@@ -40,6 +44,7 @@ impl Default for LineageConfig {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 5000)),
             topic: "_mesh.lineage".into(),
+            contracts_topic: "_mesh.contracts".into(),
             max_request_bytes: 16 * 1024 * 1024,
             ingest_tokens: Vec::new(),
             cluster_alias: "mesh".into(),
@@ -57,6 +62,10 @@ impl Default for LineageConfig {
 pub struct ObserversConfig {
     /// List consumer groups and their committed topics through the Admin API.
     pub consumer_groups: bool,
+    /// Follow `_mesh.contracts`: raw → `gateway.<product>` → validated/DLQ per product.
+    pub contracts: bool,
+    /// Job namespace of the contract gateway's jobs (the gateway's `lineage_namespace`).
+    pub gateway_namespace: String,
     /// How often observers refresh.
     #[serde(with = "humantime_serde")]
     pub interval: Duration,
@@ -70,6 +79,8 @@ impl Default for ObserversConfig {
     fn default() -> Self {
         Self {
             consumer_groups: true,
+            contracts: true,
+            gateway_namespace: "mesh".into(),
             interval: Duration::from_secs(30),
             group_namespace: "kafka-consumer-groups".into(),
             ignore_group_prefixes: vec!["_".into()],

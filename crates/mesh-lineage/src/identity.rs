@@ -12,6 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 #[derive(Clone, Debug, Default)]
 pub struct Namespaces {
     brokers: HashMap<String, String>,
+    /// The cluster mesh runs on: a bare `kafka` namespace (no broker named, as the gateway
+    /// writes) means it.
+    home: Option<String>,
 }
 
 impl Namespaces {
@@ -23,7 +26,16 @@ impl Namespaces {
                 brokers.insert(s, alias.clone());
             }
         }
-        Self { brokers }
+        Self {
+            brokers,
+            home: None,
+        }
+    }
+
+    /// Maps the bare namespace `kafka` to `kafka://{alias}`.
+    pub fn with_home(mut self, alias: &str) -> Self {
+        self.home = Some(alias.to_owned());
+        self
     }
 
     /// The namespace datasets of cluster `alias` get.
@@ -33,6 +45,12 @@ impl Namespaces {
 
     /// The canonical form of `namespace` (unchanged unless it is `kafka://...`).
     pub fn normalize(&self, namespace: &str) -> String {
+        if let Some(home) = &self.home
+            && (namespace.eq_ignore_ascii_case("kafka")
+                || namespace.eq_ignore_ascii_case("kafka://"))
+        {
+            return Self::kafka(home);
+        }
         let Some(rest) = namespace
             .strip_prefix("kafka://")
             .or_else(|| namespace.strip_prefix("KAFKA://"))
@@ -101,5 +119,12 @@ mod tests {
             "unknown clusters: order and case do not matter"
         );
         assert_eq!(n.normalize("postgres://db:5432"), "postgres://db:5432");
+        assert_eq!(n.normalize("kafka"), "kafka", "no home cluster: left alone");
+        let n = n.with_home("prod");
+        assert_eq!(
+            n.normalize("kafka"),
+            "kafka://prod",
+            "the gateway's bare namespace is the home cluster"
+        );
     }
 }

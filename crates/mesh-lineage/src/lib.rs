@@ -8,11 +8,13 @@
 //!   [`snapshot`]: the local cache that makes restarts resume instead of replaying everything.
 //! - [`ingest`]: HTTP ingest (single, batch, gzip, bearer, 413); [`api`]: the routes, Marquez
 //!   read API; [`products`]: mesh's product views; [`views`]: Marquez response shapes.
-//! - [`observer`]: observed lineage (consumer groups via the Admin API; pluggable).
+//! - [`observer`]: observed lineage (consumer groups via the Admin API; pluggable);
+//!   [`contracts`]: product topics and gateway jobs from `_mesh.contracts`.
 //! - [`config`], [`error`], [`metrics`], [`time`].
 
 pub mod api;
 pub mod config;
+pub mod contracts;
 pub mod error;
 pub mod event;
 pub mod graph;
@@ -84,9 +86,9 @@ pub async fn start(
             .or_default()
             .push(b.clone());
     }
-    let graph = Arc::new(RwLock::new(graph::Graph::new(identity::Namespaces::new(
-        &clusters,
-    ))));
+    let graph = Arc::new(RwLock::new(graph::Graph::new(
+        identity::Namespaces::new(&clusters).with_home(&config.cluster_alias),
+    )));
     let stats = Arc::new(log::LogStats::default());
     let cache = config.data_dir.as_ref().map(|dir| snapshot::Cache {
         dir: dir.clone(),
@@ -118,6 +120,20 @@ pub async fn start(
             config.observers.interval,
             shutdown,
         );
+    }
+    if config.observers.contracts {
+        let obs = contracts::ContractsObserver::new(
+            kafka,
+            &config.contracts_topic,
+            &config.observers.gateway_namespace,
+            &config.cluster_alias,
+        )?;
+        // Contracts change rarely; a short interval makes an applied contract show up quickly.
+        let interval = config
+            .observers
+            .interval
+            .min(std::time::Duration::from_secs(2));
+        spawn_observer(Box::new(obs), appender.clone(), interval, shutdown);
     }
     let state = api::AppState {
         graph,

@@ -20,12 +20,17 @@ pub struct ProductQuery {
     pub depth: Option<u32>,
 }
 
-/// A product: `<namespace>:<name>` or a bare dataset (topic) name, unique across namespaces.
+/// A product: `<namespace>:<name>`, a bare dataset (topic) name unique across namespaces, or a
+/// product id from a contract (its raw topic, where its lineage starts).
 fn product(g: &Graph, p: &str) -> Result<u32, LineageError> {
     if let Some(NodeId::Dataset(d)) = views::parse_node_id(g, &format!("dataset:{p}")) {
         return Ok(d);
     }
-    match g.datasets_named(p).as_slice() {
+    let mut named = g.datasets_named(p);
+    if named.is_empty() {
+        named = raw_topics_of(g, p);
+    }
+    match named.as_slice() {
         [one] => Ok(*one),
         [] => Err(LineageError::NotFound(format!("product {p} not found"))),
         many => Err(LineageError::Ambiguous(format!(
@@ -36,6 +41,18 @@ fn product(g: &Graph, p: &str) -> Result<u32, LineageError> {
                 .join(", ")
         ))),
     }
+}
+
+/// Datasets whose `meshProduct` facet (from its contract) names product `p` in the raw role.
+fn raw_topics_of(g: &Graph, p: &str) -> Vec<u32> {
+    (0..g.datasets.len() as u32)
+        .filter(|d| {
+            g.datasets[*d as usize]
+                .facets
+                .get("meshProduct")
+                .is_some_and(|f| f["product"] == p && f["role"] == "raw")
+        })
+        .collect()
 }
 
 /// Nodes and edges of a product's upstream or downstream (or both), for tools and the CLI.
@@ -138,7 +155,7 @@ pub async fn domains(
             match n {
                 NodeId::Dataset(x) => domains.extend(views::domain_of_dataset(&g, x)),
                 NodeId::Job(x) => {
-                    domains.insert(g.jobs[x as usize].namespace.clone());
+                    domains.insert(views::domain_of_job(&g, x));
                 }
             }
         }
@@ -162,7 +179,7 @@ pub async fn consumers(
         .map(|j| {
             let job = &g.jobs[*j as usize];
             let seen = g.edge(*j, d, false).unwrap_or_default();
-            json!({"namespace": job.namespace, "name": job.name, "domain": job.namespace,
+            json!({"namespace": job.namespace, "name": job.name, "domain": views::domain_of_job(&g, *j),
                    "id": views::node_id(&g, NodeId::Job(*j)),
                    "jobType": job.facets.get("jobType").and_then(|f| f.get("jobType")),
                    "processingType": job.processing_type(),

@@ -330,26 +330,31 @@ pub fn graph_node<'a>(g: &'a Graph, n: NodeId, in_graph: &dyn Fn(NodeId) -> bool
     }
 }
 
+/// The `domain:<name>` owner of an `ownership` facet.
+fn owned_domain(facets: &crate::event::Facets) -> Option<String> {
+    facets
+        .get("ownership")?
+        .get("owners")?
+        .as_array()?
+        .iter()
+        .find_map(|o| {
+            o.get("name")?
+                .as_str()?
+                .strip_prefix("domain:")
+                .map(str::to_owned)
+        })
+}
+
+/// The domain a job belongs to: an `ownership` owner `domain:<name>` (the contract gateway's
+/// jobs get their product's), else its namespace.
+pub fn domain_of_job(g: &Graph, id: u32) -> String {
+    let j = &g.jobs[id as usize];
+    owned_domain(&j.facets).unwrap_or_else(|| j.namespace.clone())
+}
+
 /// The domain a dataset belongs to: an `ownership` owner `domain:<name>` if it has one (what
 /// contracts will set), else the namespace of the first job producing it.
 pub fn domain_of_dataset(g: &Graph, id: u32) -> Option<String> {
     let d = &g.datasets[id as usize];
-    let owned = d
-        .facets
-        .get("ownership")
-        .and_then(|o| o.get("owners"))
-        .and_then(Value::as_array)
-        .and_then(|owners| {
-            owners.iter().find_map(|o| {
-                o.get("name")?
-                    .as_str()?
-                    .strip_prefix("domain:")
-                    .map(str::to_owned)
-            })
-        });
-    owned.or_else(|| {
-        d.producers
-            .first()
-            .map(|j| g.jobs[*j as usize].namespace.clone())
-    })
+    owned_domain(&d.facets).or_else(|| d.producers.first().map(|j| domain_of_job(g, *j)))
 }

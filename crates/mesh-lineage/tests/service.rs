@@ -37,6 +37,7 @@ async fn collector_with_cache(
     };
     let mut config = config;
     config.observers.consumer_groups = false;
+    config.observers.contracts = false;
     let shutdown = Shutdown::new();
     let running = mesh_lineage::start(config, &cluster.kafka_config(), &shutdown)
         .await
