@@ -49,5 +49,6 @@ pub async fn start(
     // One source of truth for platform topic names: `[topics]`.
     f.contracts_topic.clone_from(&config.topics.contracts);
     f.alerts_topic.clone_from(&config.topics.alerts);
+    f.progress_topic.clone_from(&config.topics.progress);
     Ok(mesh_freshness::start(f, kafka, shutdown).await?)
 }

@@ -14,6 +14,8 @@ use mesh_kafka::pipeline::{OutRecord, ProcessError, Processor};
 use rdkafka::Message;
 use rdkafka::message::{BorrowedMessage, Headers};
 
+use mesh_contract::events::{GatewayEvent, Progress};
+
 use crate::contracts::ContractSet;
 use crate::metrics;
 use crate::output::{self, Source};
@@ -143,24 +145,30 @@ impl Processor for GatewayProcessor {
             .last_heartbeat
             .get(&src.partition)
             .is_none_or(|t| t.elapsed() >= HEARTBEAT_EVERY);
-        if due {
+        // A record without a timestamp says nothing about freshness: no heartbeat for it.
+        if let (true, Some(ts)) = (due, src.timestamp) {
             self.last_heartbeat.insert(src.partition, Instant::now());
-            out.push(heartbeat(&self.progress_topic, &product.product_id, &src));
+            out.push(heartbeat(
+                &self.progress_topic,
+                &product.product_id,
+                &src,
+                ts,
+            ));
         }
         Ok(out)
     }
 }
 
-/// A progress heartbeat: JSON, key `<raw topic>/<partition>` (see docs/gateway.md).
-fn heartbeat(topic: &str, product_id: &str, src: &Source<'_>) -> OutRecord {
-    let value = serde_json::json!({
-        "type": "progress",
-        "product": product_id,
-        "topic": src.topic,
-        "partition": src.partition,
-        "offset": src.offset,
-        "recordTimestamp": src.timestamp,
-        "emittedAt": now_ms(),
+/// A progress heartbeat (`mesh_contract::events`, the one definition the freshness monitor
+/// reads too): JSON, key `<raw topic>/<partition>` (see docs/gateway.md).
+fn heartbeat(topic: &str, product_id: &str, src: &Source<'_>, timestamp: i64) -> OutRecord {
+    let value = GatewayEvent::Progress(Progress {
+        product: product_id.to_owned(),
+        topic: src.topic.to_owned(),
+        partition: src.partition,
+        offset: src.offset,
+        record_timestamp: timestamp,
+        emitted_at: now_ms(),
     });
     OutRecord {
         topic: topic.to_owned(),
