@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod problem;
 pub mod shutdown;
 pub mod telemetry;
+pub mod time;
 
 mod error;
 
