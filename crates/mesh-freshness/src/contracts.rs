@@ -6,29 +6,16 @@ use std::time::Duration;
 
 use mesh_contract::ResolvedContract;
 use mesh_kafka::KafkaConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError as RdError;
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::Message;
 
 use crate::FreshnessError;
+use crate::tailer::{TopicTailer, key_str};
 
 /// One change to the contract set.
 pub type ContractUpdate = (String, Option<ResolvedContract>);
 
-pub struct ContractsTailer {
-    consumer: BaseConsumer,
-    topic: String,
-    assigned: bool,
-    timeout: Duration,
-}
-
-impl std::fmt::Debug for ContractsTailer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ContractsTailer")
-            .field("topic", &self.topic)
-            .finish()
-    }
-}
+#[derive(Debug)]
+pub struct ContractsTailer(TopicTailer);
 
 impl ContractsTailer {
     pub fn new(
@@ -36,67 +23,20 @@ impl ContractsTailer {
         topic: &str,
         timeout: Duration,
     ) -> Result<Self, FreshnessError> {
-        let consumer: BaseConsumer = kafka
-            .client_config("freshness-contracts")?
-            .set("group.id", "mesh-freshness-contracts")
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("isolation.level", "read_committed")
-            .create()?;
-        Ok(Self {
-            consumer,
-            topic: topic.to_owned(),
-            assigned: false,
-            timeout,
-        })
-    }
-
-    fn assign(&mut self) -> Result<(), String> {
-        let md = self
-            .consumer
-            .fetch_metadata(Some(&self.topic), self.timeout)
-            .map_err(|e| e.to_string())?;
-        let parts: Vec<i32> = md
-            .topics()
-            .iter()
-            .filter(|t| t.error().is_none())
-            .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-            .collect();
-        if parts.is_empty() {
-            return Err(format!("topic {} does not exist yet", self.topic));
-        }
-        let mut tpl = TopicPartitionList::new();
-        for p in parts {
-            tpl.add_partition_offset(&self.topic, p, Offset::Beginning)
-                .map_err(|e| e.to_string())?;
-        }
-        self.consumer.assign(&tpl).map_err(|e| e.to_string())?;
-        self.assigned = true;
-        Ok(())
+        TopicTailer::new(kafka, topic, "freshness-contracts", timeout).map(Self)
     }
 
     /// Every update available now (blocks up to `wait` for the first one). Unreadable records
     /// are logged and skipped: `mesh contract` lints contracts before they get here.
     pub fn poll(&mut self, wait: Duration) -> Result<Vec<ContractUpdate>, String> {
-        if !self.assigned {
-            self.assign()?;
-        }
         let mut out = Vec::new();
-        let mut timeout = wait;
-        while let Some(m) = self.consumer.poll(timeout) {
-            timeout = Duration::ZERO;
-            let m = match m {
-                Ok(m) => m,
-                Err(RdError::PartitionEOF(_)) => continue,
-                Err(e) => return Err(e.to_string()),
-            };
-            let Some(key) = m.key().and_then(|k| std::str::from_utf8(k).ok()) else {
+        self.0.poll(wait, |m| {
+            let Some(key) = key_str(m) else {
                 tracing::warn!(
                     offset = m.offset(),
                     "contract record without a UTF-8 key; skipped"
                 );
-                continue;
+                return;
             };
             match m.payload() {
                 None => out.push((key.to_owned(), None)),
@@ -107,7 +47,7 @@ impl ContractsTailer {
                     }
                 },
             }
-        }
+        })?;
         Ok(out)
     }
 
@@ -126,20 +66,6 @@ impl ContractsTailer {
 
     /// Whether the reader has reached the end of the topic (startup readiness).
     pub fn caught_up(&self) -> bool {
-        let Ok(pos) = self.consumer.position() else {
-            return false;
-        };
-        pos.elements().iter().all(|e| {
-            let Ok((_, high)) =
-                self.consumer
-                    .fetch_watermarks(e.topic(), e.partition(), self.timeout)
-            else {
-                return false;
-            };
-            match e.offset() {
-                Offset::Offset(o) => o >= high,
-                _ => high == 0,
-            }
-        })
+        self.0.caught_up()
     }
 }

@@ -31,6 +31,7 @@ pub mod service;
 pub mod silences;
 pub mod sinks;
 pub mod snapshot;
+pub mod tailer;
 
 mod error;
 

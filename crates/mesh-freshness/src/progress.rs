@@ -15,12 +15,11 @@ use std::time::Duration;
 
 use mesh_contract::events::{self, GatewayEvent};
 use mesh_kafka::KafkaConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::error::KafkaError as RdError;
-use rdkafka::{Message, Offset, TopicPartitionList};
+use rdkafka::Message;
 
 use crate::FreshnessError;
 use crate::observe::{DataLoss, ObservationSource, ProductObservation, Target, TopicObservation};
+use crate::tailer::TopicTailer;
 
 /// What the gateway reported, by product (pure; fed by [`ProgressTailer`]).
 #[derive(Debug, Default)]
@@ -101,20 +100,8 @@ impl GatewayReports {
 }
 
 /// Reads `_mesh.progress` from its beginning (it is small: compacted per partition key).
-pub struct ProgressTailer {
-    consumer: BaseConsumer,
-    topic: String,
-    assigned: bool,
-    timeout: Duration,
-}
-
-impl std::fmt::Debug for ProgressTailer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProgressTailer")
-            .field("topic", &self.topic)
-            .finish()
-    }
-}
+#[derive(Debug)]
+pub struct ProgressTailer(TopicTailer);
 
 impl ProgressTailer {
     pub fn new(
@@ -122,61 +109,21 @@ impl ProgressTailer {
         topic: &str,
         timeout: Duration,
     ) -> Result<Self, FreshnessError> {
-        let consumer: BaseConsumer = kafka
-            .client_config("freshness-progress")?
-            .set("group.id", "mesh-freshness-progress")
-            .set("enable.auto.commit", "false")
-            .set("enable.partition.eof", "false")
-            .set("auto.offset.reset", "earliest")
-            .create()?;
-        Ok(Self {
-            consumer,
-            topic: topic.to_owned(),
-            assigned: false,
-            timeout,
-        })
-    }
-
-    fn assign(&mut self) -> Result<(), String> {
-        let md = self
-            .consumer
-            .fetch_metadata(Some(&self.topic), self.timeout)
-            .map_err(|e| e.to_string())?;
-        let mut tpl = TopicPartitionList::new();
-        for t in md.topics().iter().filter(|t| t.error().is_none()) {
-            for p in t.partitions() {
-                tpl.add_partition_offset(&self.topic, p.id(), Offset::Beginning)
-                    .map_err(|e| e.to_string())?;
-            }
-        }
-        if tpl.count() == 0 {
-            return Err(format!("topic {} does not exist yet", self.topic));
-        }
-        self.consumer.assign(&tpl).map_err(|e| e.to_string())?;
-        self.assigned = true;
-        Ok(())
+        TopicTailer::new(kafka, topic, "freshness-progress", timeout).map(Self)
     }
 
     /// Every event available now. Unreadable records are logged and skipped.
     pub fn poll(&mut self) -> Result<Vec<GatewayEvent>, String> {
-        if !self.assigned {
-            self.assign()?;
-        }
         let mut out = Vec::new();
-        while let Some(m) = self.consumer.poll(Duration::ZERO) {
-            let m = match m {
-                Ok(m) => m,
-                Err(RdError::PartitionEOF(_)) => continue,
-                Err(e) => return Err(e.to_string()),
-            };
-            let Some(v) = m.payload() else { continue };
+        self.0.poll(Duration::ZERO, |m| {
+            let Some(v) = m.payload() else { return };
             match GatewayEvent::from_record(v) {
                 Ok(e) => out.push(e),
                 Err(e) => {
                     tracing::warn!(offset = m.offset(), error = %e, "unreadable progress record")
                 }
             }
-        }
+        })?;
         Ok(out)
     }
 }
