@@ -47,11 +47,14 @@ pub enum Claim {
     InFlight,
 }
 
+/// Entries by key, and keys in insertion order (for expiry and eviction).
+type Table = (HashMap<String, Entry>, VecDeque<(Instant, String)>);
+
 #[derive(Debug)]
 pub struct Idempotency {
     ttl: Duration,
     max_keys: usize,
-    inner: Mutex<(HashMap<String, Entry>, VecDeque<(Instant, String)>)>,
+    inner: Mutex<Table>,
 }
 
 /// Hash of a request body (SipHash; a collision would need a crafted body from the same caller).
