@@ -177,6 +177,32 @@ async fn produce_validates_whole_requests_and_writes_once() {
         "3 + one idempotent event; nothing from the 422"
     );
 
+    // The served OpenAPI document is the crate's, and its request examples are accepted as-is.
+    let doc: Value = api
+        .http
+        .get(format!("{}/api/v1/openapi.json", api.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        doc,
+        serde_json::from_str::<Value>(mesh_gateway::api::OPENAPI).unwrap()
+    );
+    let examples = doc["paths"]["/api/v1/products/{product}/events"]["post"]["requestBody"]
+        ["content"]["application/json"]["examples"]
+        .as_object()
+        .unwrap();
+    for (name, ex) in examples {
+        let (s, b) = api.post(&product, tok, &ex["value"], None).await;
+        assert_eq!(s, 200, "example {name}: {b}");
+    }
+    let written = h.cluster.read_all(&h.contract.topics.validated, true).await;
+    assert_eq!(written.len(), 4 + examples.len());
+    let before_errors = written.len();
+
     // Auth, ownership, unknown product.
     let (s, b) = api.post(&product, None, &one, None).await;
     assert_eq!(
@@ -244,6 +270,10 @@ async fn produce_validates_whole_requests_and_writes_once() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 400);
     let written = h.cluster.read_all(&h.contract.topics.validated, true).await;
-    assert_eq!(written.len(), 4, "no rejected request wrote anything");
+    assert_eq!(
+        written.len(),
+        before_errors,
+        "no rejected request wrote anything"
+    );
     shutdown.cancel();
 }
