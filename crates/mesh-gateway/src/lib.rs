@@ -19,6 +19,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod contracts;
+pub mod dlq;
 pub mod emit;
 pub mod encode;
 mod error;
