@@ -117,6 +117,12 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             print!("{}", mesh_cli::status::run(&config, args).await?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Dlq(args) => {
+            let mut config: MeshConfig = config::load(cli.config.as_deref())?;
+            cli.apply(&mut config);
+            print!("{}", mesh_cli::dlq::run(&config, &args.command).await?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Gateway(args) => {
             let config = service_config(&cli, |c| args.apply(c))?;
             let root = Shutdown::new();
