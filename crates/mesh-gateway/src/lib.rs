@@ -114,7 +114,7 @@ impl Gateway {
                 config.registry_timeout,
                 config.latest_schema_ttl,
             )?,
-            writer: writer::Writer::new(&kafka, &config)?,
+            writer: writer::Writer::start(&kafka, &config)?,
             tokens: auth::Tokens::load(&config)?,
             idempotency: idempotency::Idempotency::new(
                 config.idempotency_ttl,

@@ -327,12 +327,13 @@ async fn validate_and_write(
         ),
         None => None,
     };
+    let writer = &s.writer;
+    let product_id = p.product_id.clone();
     let s = Arc::clone(s);
     let p = Arc::clone(p);
     let principal = principal.to_owned();
     let idem_key = idem_key.map(|k| k.rsplit('\u{0}').next().unwrap_or(k).to_owned());
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || {
+    let validated = tokio::task::spawn_blocking(move || {
         let product = p.product_id.as_str();
         let value_entry = s.schemas.schema(value_id).map_err(|e| unavailable(&e))?;
         let value_entry = value_entry.ok_or_else(|| no_schema_id(value_id))?;
@@ -446,26 +447,7 @@ async fn validate_and_write(
             )
             .with_details(details));
         }
-        let offsets = s.writer.write(&records, &runtime).map_err(|e| {
-            err(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "kafka_unavailable",
-                format!("writing to Kafka failed ({e}); nothing was written, retry"),
-            )
-        })?;
-        let topic = records.first().map(|r| r.topic.clone()).unwrap_or_default();
-        Ok(Stored {
-            status: 200,
-            body: json!({
-                "product": product,
-                "topic": topic,
-                "schemaId": value_id,
-                "contractVersion": contract_version,
-                "offsets": offsets.iter().enumerate().map(|(i, (partition, offset))| json!({
-                    "index": i, "partition": partition, "offset": offset,
-                })).collect::<Vec<_>>(),
-            }),
-        })
+        Ok((records, contract_version))
     })
     .await
     .map_err(|e| {
@@ -474,7 +456,28 @@ async fn validate_and_write(
             "internal",
             format!("produce task failed: {e}"),
         )
-    })?
+    })??;
+    let (records, contract_version) = validated;
+    let topic = records.first().map(|r| r.topic.clone()).unwrap_or_default();
+    let offsets = writer.write(records).await.map_err(|e| {
+        err(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "kafka_unavailable",
+            format!("writing to Kafka failed ({e}); nothing was written, retry"),
+        )
+    })?;
+    Ok(Stored {
+        status: 200,
+        body: json!({
+            "product": product_id,
+            "topic": topic,
+            "schemaId": value_id,
+            "contractVersion": contract_version,
+            "offsets": offsets.iter().enumerate().map(|(i, (partition, offset))| json!({
+                "index": i, "partition": partition, "offset": offset,
+            })).collect::<Vec<_>>(),
+        }),
+    })
 }
 
 fn no_schema_id(id: u32) -> ApiError {

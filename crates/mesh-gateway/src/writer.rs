@@ -1,12 +1,15 @@
-//! Writes one validated HTTP request to Kafka: all records in one transaction (exactly-once
-//! delivery) or sent and acknowledged one by one (at-least-once, brokers without transactions).
+//! Writes validated HTTP requests to Kafka: all records of a request in one transaction
+//! (exactly-once delivery) or sent and each acknowledged (at-least-once, brokers without
+//! transactions).
 //!
-//! One producer per gateway instance with transactional id `<group>-<instance>-http`:
-//! a restarted instance fences its predecessor's open transaction. Transactions are serial on
-//! one producer, so requests take a mutex for the transaction's duration; callers run this on
-//! a blocking thread (rdkafka's transaction calls block).
+//! One producer per gateway instance with transactional id `<group>-<instance>-http` (a
+//! restarted instance fences its predecessor). A producer has one open transaction at a time,
+//! so a dedicated thread **group-commits**: it takes every request waiting (up to
+//! [`MAX_GROUP_RECORDS`]) into one transaction. A request's records are never split across
+//! transactions, so each request is still all or nothing; a failed transaction fails every
+//! request in it (each gets a 503 and may retry).
 
-use std::sync::Mutex;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use mesh_kafka::KafkaConfig;
@@ -19,25 +22,84 @@ use crate::GatewayError;
 use crate::config::{Delivery, GatewayConfig};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
+/// Most records in one group transaction.
+pub const MAX_GROUP_RECORDS: usize = 10_000;
 
-/// The Kafka side of HTTP produce.
-pub struct Writer {
-    producer: FutureProducer,
-    transactional: bool,
-    /// Serialises transactions (and `init_transactions` on first use).
-    lock: Mutex<bool>,
+/// Each record's `(partition, offset)`, or why the request's transaction failed.
+type Reply = Result<Vec<(i32, i64)>, String>;
+
+struct Job {
+    records: Vec<OutRecord>,
+    reply: tokio::sync::oneshot::Sender<Reply>,
 }
 
-impl std::fmt::Debug for Writer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Writer")
-            .field("transactional", &self.transactional)
-            .finish_non_exhaustive()
-    }
+/// The Kafka side of HTTP produce (a handle to the group-commit thread).
+#[derive(Debug)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
 }
 
 impl Writer {
-    pub fn new(kafka: &KafkaConfig, config: &GatewayConfig) -> Result<Self, GatewayError> {
+    /// Starts the writer thread; it ends when the `Writer` is dropped.
+    pub fn start(kafka: &KafkaConfig, config: &GatewayConfig) -> Result<Self, GatewayError> {
+        let producer = TxnProducer::new(kafka, config)?;
+        let runtime = tokio::runtime::Handle::current();
+        let (tx, rx) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("gateway-http-writer".into())
+            .spawn(move || {
+                let mut initialised = false;
+                while let Ok(first) = rx.recv() {
+                    let mut group = vec![first];
+                    let mut n = group[0].records.len();
+                    while n < MAX_GROUP_RECORDS {
+                        match rx.try_recv() {
+                            Ok(j) => {
+                                n += j.records.len();
+                                group.push(j);
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let records: Vec<&OutRecord> =
+                        group.iter().flat_map(|j| j.records.iter()).collect();
+                    let result = producer
+                        .write(&records, &runtime, &mut initialised)
+                        .map_err(|e| e.to_string());
+                    let mut at = 0;
+                    for j in group {
+                        let reply = match &result {
+                            Ok(offsets) => Ok(offsets[at..at + j.records.len()].to_vec()),
+                            Err(e) => Err(e.clone()),
+                        };
+                        at += j.records.len();
+                        let _ = j.reply.send(reply);
+                    }
+                }
+            })
+            .map_err(|e| GatewayError::Config(format!("http writer thread: {e}")))?;
+        Ok(Self { jobs: tx })
+    }
+
+    /// Writes one request's records (all or none); returns each record's (partition, offset).
+    pub async fn write(&self, records: Vec<OutRecord>) -> Reply {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Job { records, reply })
+            .map_err(|_| "the writer has stopped".to_owned())?;
+        rx.await
+            .unwrap_or_else(|_| Err("the writer has stopped".to_owned()))
+    }
+}
+
+/// The producer, owned by the writer thread.
+struct TxnProducer {
+    producer: FutureProducer,
+    transactional: bool,
+}
+
+impl TxnProducer {
+    fn new(kafka: &KafkaConfig, config: &GatewayConfig) -> Result<Self, GatewayError> {
         let mut cc = kafka.client_config("gateway-http")?;
         cc.set("linger.ms", "1").set("enable.idempotence", "true");
         let transactional = config.delivery == Delivery::ExactlyOnce;
@@ -53,18 +115,16 @@ impl Writer {
         Ok(Self {
             producer,
             transactional,
-            lock: Mutex::new(false),
         })
     }
 
-    /// Writes every record or none (exactly-once); returns each record's (partition, offset).
-    /// Blocking: call from a blocking thread.
-    pub fn write(
+    /// Writes every record or none (exactly-once); blocking.
+    fn write(
         &self,
-        records: &[OutRecord],
+        records: &[&OutRecord],
         runtime: &tokio::runtime::Handle,
+        initialised: &mut bool,
     ) -> Result<Vec<(i32, i64)>, KafkaError> {
-        let mut initialised = self.lock.lock().unwrap_or_else(|e| e.into_inner());
         if self.transactional {
             if !*initialised {
                 self.producer.init_transactions(TIMEOUT)?;
@@ -93,7 +153,7 @@ impl Writer {
 
     fn send_all(
         &self,
-        records: &[OutRecord],
+        records: &[&OutRecord],
         runtime: &tokio::runtime::Handle,
     ) -> Result<Vec<(i32, i64)>, KafkaError> {
         let mut pending = Vec::with_capacity(records.len());
