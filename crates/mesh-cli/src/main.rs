@@ -135,7 +135,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 )
                 .await?;
             println!(
-                "mesh gateway listening on http://{} (/health/ready, /metrics)",
+                "mesh gateway listening on http://{} (POST /api/v1/products/{{product}}/events, /api/v1/openapi.json, /health/ready, /metrics)",
                 g.addr
             );
             wait_and_drain(signals, &root, &config).await;
