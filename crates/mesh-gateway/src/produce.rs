@@ -378,8 +378,11 @@ async fn validate_and_write(
                 }
             };
             let bytes = key.as_ref().map_or(0, Vec::len) + value.as_ref().map_or(0, Vec::len);
-            let outcome = match (&value, violations.is_empty()) {
-                (Some(v), true) => validate::validate(
+            // A key that did not encode still lets the value be checked (every violation of
+            // the event in one answer); only the then-missing key's KEY_REQUIRED is dropped.
+            let key_failed = !violations.is_empty();
+            let outcome = match &value {
+                Some(v) => validate::validate(
                     &p,
                     s.schemas.as_ref(),
                     RecordView {
@@ -389,11 +392,35 @@ async fn validate_and_write(
                     },
                 )
                 .map_err(|e| unavailable(&e))?,
-                _ => Outcome::Rejected {
+                None => Outcome::Rejected {
+                    contract: None,
+                    schema_id: Some(value_id),
+                    violations: Vec::new(),
+                },
+            };
+            let outcome = match outcome {
+                Outcome::Valid { .. } if key_failed => Outcome::Rejected {
                     contract: None,
                     schema_id: Some(value_id),
                     violations,
                 },
+                Outcome::Rejected {
+                    contract,
+                    schema_id,
+                    violations: found,
+                } if key_failed || value.is_none() => {
+                    violations.extend(
+                        found
+                            .into_iter()
+                            .filter(|v| !(key_failed && v.code == "KEY_REQUIRED")),
+                    );
+                    Outcome::Rejected {
+                        contract,
+                        schema_id,
+                        violations,
+                    }
+                }
+                other => other,
             };
             match outcome {
                 Outcome::Valid { contract, .. } => {

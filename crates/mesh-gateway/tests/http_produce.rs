@@ -126,6 +126,7 @@ async fn produce_validates_whole_requests_and_writes_once() {
     // violation listed with its index, nothing written.
     let mut bad_rule = event(4);
     bad_rule["value"]["status"] = json!("LOST");
+    bad_rule["key"] = json!(5); // the key schema is "string"
     let mut bad_shape = event(5);
     bad_shape["value"]["total"] = json!("lots");
     bad_shape["value"]
@@ -148,6 +149,11 @@ async fn produce_validates_whole_requests_and_writes_once() {
         })
         .collect();
     assert!(got.contains(&(1, Some("status-known"), "status")), "{body}");
+    assert!(got.contains(&(1, None, "$key")), "{body}");
+    assert!(
+        !details.iter().any(|d| d["code"] == "KEY_REQUIRED"),
+        "a key that did not encode is not also reported missing: {body}"
+    );
     assert!(got.contains(&(2, None, "$.currency")), "{body}");
     assert!(got.contains(&(2, None, "$.total")), "{body}");
     assert!(
