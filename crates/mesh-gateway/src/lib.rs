@@ -29,6 +29,7 @@ pub mod output;
 pub mod produce;
 pub mod quality;
 pub mod registry;
+mod request;
 mod service;
 pub mod stream;
 pub mod validate;
