@@ -101,7 +101,13 @@ struct TxnProducer {
 impl TxnProducer {
     fn new(kafka: &KafkaConfig, config: &GatewayConfig) -> Result<Self, GatewayError> {
         let mut cc = kafka.client_config("gateway-http")?;
-        cc.set("linger.ms", "1").set("enable.idempotence", "true");
+        // A new transaction right after a commit can meet CONCURRENT_TRANSACTIONS from the
+        // coordinator; librdkafka retries after retry.backoff.ms (default 100 ms), which
+        // would be the p99 of a request.
+        cc.set("linger.ms", "1")
+            .set("enable.idempotence", "true")
+            .set("retry.backoff.ms", "5")
+            .set("retry.backoff.max.ms", "50");
         let transactional = config.delivery == Delivery::ExactlyOnce;
         if transactional {
             cc.set(
