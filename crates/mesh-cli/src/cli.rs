@@ -56,6 +56,9 @@ pub enum Command {
     Gateway(crate::gateway::GatewayArgs),
     /// Data contracts (ODCS v3): lint, init, docs, diff, apply.
     Contract(crate::contract::ContractArgs),
+    /// Dead-letter queues: list and show rejected records with their reasons, replay selected
+    /// ones to the raw topic (recorded on the DLQ).
+    Dlq(crate::dlq::DlqArgs),
 }
 
 #[derive(Debug, Args)]

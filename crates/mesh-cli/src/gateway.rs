@@ -10,7 +10,7 @@ use crate::config::MeshConfig;
 
 #[derive(Clone, Debug, Default, Args)]
 pub struct GatewayArgs {
-    /// HTTP address (health, metrics; default 0.0.0.0:8095; port 0 = any free).
+    /// HTTP address (produce API, OpenAPI, health, metrics; default 0.0.0.0:8095; port 0 = any free).
     #[arg(long, value_name = "HOST:PORT")]
     pub listen: Option<SocketAddr>,
 

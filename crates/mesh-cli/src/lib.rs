@@ -7,6 +7,7 @@
 //! - [`cli`]: the command line.
 //! - [`lineage`]: `mesh lineage [serve]` and `mesh lineage show`.
 //! - [`gateway`]: `mesh gateway` flags and the gateway settings `mesh up` uses.
+//! - [`dlq`]: `mesh dlq list|show|replay` (DLQ redrive).
 //! - [`contract`]: `mesh contract lint|init|docs|diff|apply`, and the contract provisioning
 //!   `mesh up` does on its embedded broker.
 //!
@@ -15,6 +16,7 @@
 pub mod cli;
 pub mod config;
 pub mod contract;
+pub mod dlq;
 pub mod freshness;
 pub mod gateway;
 pub mod lineage;

@@ -117,6 +117,12 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
             print!("{}", mesh_cli::status::run(&config, args).await?);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Dlq(args) => {
+            let mut config: MeshConfig = config::load(cli.config.as_deref())?;
+            cli.apply(&mut config);
+            print!("{}", mesh_cli::dlq::run(&config, &args.command).await?);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Gateway(args) => {
             let config = service_config(&cli, |c| args.apply(c))?;
             let root = Shutdown::new();
@@ -129,7 +135,7 @@ async fn run(cli: Cli) -> Result<ExitCode, CliError> {
                 )
                 .await?;
             println!(
-                "mesh gateway listening on http://{} (/health/ready, /metrics)",
+                "mesh gateway listening on http://{} (POST /api/v1/products/{{product}}/events, /api/v1/openapi.json, /health/ready, /metrics)",
                 g.addr
             );
             wait_and_drain(signals, &root, &config).await;

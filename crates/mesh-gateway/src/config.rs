@@ -1,6 +1,8 @@
 //! `[gateway]` configuration.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -19,7 +21,7 @@ pub enum Delivery {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GatewayConfig {
-    /// HTTP listener (health, metrics; next: produce API).
+    /// HTTP listener (produce API, OpenAPI, health, metrics).
     pub listen: SocketAddr,
     pub registry_url: String,
     #[serde(with = "humantime_serde")]
@@ -46,6 +48,21 @@ pub struct GatewayConfig {
     pub max_batch_records: usize,
     #[serde(with = "humantime_serde")]
     pub max_batch_wait: Duration,
+    /// HTTP produce: bearer token → Kafka principal (`User:orders-service`); the principal's
+    /// domain comes from `domains_file`.
+    pub tokens: BTreeMap<String, String>,
+    /// The domains file (domain → principals); required when `tokens` is set.
+    pub domains_file: Option<PathBuf>,
+    /// HTTP produce: largest request body (bytes) and most events per request (→ 413).
+    pub max_body_bytes: usize,
+    pub max_events_per_request: usize,
+    /// HTTP produce: how long an `Idempotency-Key` is remembered, and how many at most.
+    #[serde(with = "humantime_serde")]
+    pub idempotency_ttl: Duration,
+    pub idempotency_max_keys: usize,
+    /// HTTP produce: how long a subject's latest schema id is cached.
+    #[serde(with = "humantime_serde")]
+    pub latest_schema_ttl: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -65,6 +82,13 @@ impl Default for GatewayConfig {
             quality_window: Duration::from_secs(10),
             max_batch_records: 500,
             max_batch_wait: Duration::from_millis(100),
+            tokens: BTreeMap::new(),
+            domains_file: None,
+            max_body_bytes: 1024 * 1024,
+            max_events_per_request: 1000,
+            idempotency_ttl: Duration::from_secs(600),
+            idempotency_max_keys: 100_000,
+            latest_schema_ttl: Duration::from_secs(5),
         }
     }
 }

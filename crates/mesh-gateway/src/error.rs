@@ -11,4 +11,6 @@ pub enum GatewayError {
     Runtime(#[from] mesh_runtime::RuntimeError),
     #[error("reading {topic}: {reason}")]
     Contracts { topic: String, reason: String },
+    #[error("{topic}: {reason}")]
+    Topic { topic: String, reason: String },
 }

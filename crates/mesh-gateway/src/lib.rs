@@ -7,21 +7,33 @@
 //! `<product>.dlq`. Per-partition progress heartbeats travel in the same transaction; quality
 //! windows and OpenLineage RunEvents are written every `quality_window`.
 //!
+//! HTTP produce (`POST /api/v1/products/{product}/events`, [`produce`]) encodes JSON events with
+//! the product's latest schema ([`encode`]) and runs the same [`validate::validate`]; valid
+//! requests are written in one transaction ([`writer`]).
+//!
 //! Modules: [`validate`] (the per-record check, shared with HTTP produce), [`registry`]
 //! (schemas by id, cached), [`contracts`] (the enforced set), [`stream`] (the processor),
 //! [`output`] (headers), [`quality`] and [`emit`] (windows, lineage), `service` (tasks).
 
+pub mod api;
+pub mod auth;
 pub mod config;
 pub mod contracts;
+pub mod dlq;
 pub mod emit;
+pub mod encode;
 mod error;
+pub mod idempotency;
 pub mod metrics;
 pub mod output;
+pub mod produce;
 pub mod quality;
 pub mod registry;
+mod request;
 mod service;
 pub mod stream;
 pub mod validate;
+pub mod writer;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -76,6 +88,7 @@ impl Gateway {
         shutdown: &Shutdown,
     ) -> Result<RunningGateway, GatewayError> {
         metrics::describe();
+        metrics::describe_http();
         if config.quality_window.is_zero() || config.max_batch_records == 0 {
             return Err(GatewayError::Config(
                 "gateway.quality_window and gateway.max_batch_records must be > 0".into(),
@@ -96,6 +109,22 @@ impl Gateway {
                 tokio::runtime::Handle::current(),
             )?),
         };
+        let produce = Arc::new(produce::ProduceState {
+            latest: registry::LatestIds::new(
+                &config.registry_url,
+                config.registry_timeout,
+                config.latest_schema_ttl,
+            )?,
+            writer: writer::Writer::start(&kafka, &config)?,
+            tokens: auth::Tokens::load(&config)?,
+            idempotency: idempotency::Idempotency::new(
+                config.idempotency_ttl,
+                config.idempotency_max_keys,
+            ),
+            config: config.clone(),
+            set: set.clone(),
+            schemas: Arc::clone(&schemas),
+        });
         let quality = quality::QualityWindows::default();
         let (tx, rx) = tokio::sync::watch::channel(0u64);
         service::watch_contracts(
@@ -133,7 +162,12 @@ impl Gateway {
         );
         shutdown.spawn(
             "gateway-http",
-            server.serve(axum::Router::new(), readiness, prometheus, shutdown.clone()),
+            server.serve(
+                api::router(produce),
+                readiness,
+                prometheus,
+                shutdown.clone(),
+            ),
         );
         Ok(RunningGateway {
             addr,

@@ -61,3 +61,23 @@ pub fn registry_unavailable() {
 pub fn contract_error() {
     counter!(CONTRACT_ERRORS).increment(1);
 }
+
+pub const HTTP_REQUESTS: &str = "mesh_gateway_http_requests_total";
+pub const HTTP_VIOLATIONS: &str = "mesh_gateway_http_violations_total";
+
+pub fn describe_http() {
+    describe_counter!(HTTP_REQUESTS, "HTTP produce requests, by status code");
+    describe_counter!(
+        HTTP_VIOLATIONS,
+        "Violations in rejected HTTP produce events (not written to the DLQ), by product and rule"
+    );
+}
+
+pub fn http_request(status: u16) {
+    counter!(HTTP_REQUESTS, "status" => status.to_string()).increment(1);
+}
+
+pub fn http_violation(product: &str, rule: &str) {
+    counter!(HTTP_VIOLATIONS, "product" => product.to_owned(), "rule" => rule.to_owned())
+        .increment(1);
+}

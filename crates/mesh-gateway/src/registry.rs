@@ -197,3 +197,59 @@ impl SchemaLookup for StaticSchemas {
         Ok(self.0.get(&id).cloned())
     }
 }
+
+/// A subject's latest schema id (`GET /subjects/{subject}/versions/latest`), cached for `ttl`
+/// so HTTP produce follows a newly registered version within that time.
+#[derive(Debug)]
+pub struct LatestIds {
+    base: String,
+    http: reqwest::Client,
+    ttl: Duration,
+    cache: DashMap<String, (u32, std::time::Instant)>,
+}
+
+impl LatestIds {
+    pub fn new(base_url: &str, timeout: Duration, ttl: Duration) -> Result<Self, GatewayError> {
+        Ok(Self {
+            base: base_url.trim_end_matches('/').to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(timeout)
+                .build()
+                .map_err(|e| GatewayError::Config(format!("registry client: {e}")))?,
+            ttl,
+            cache: DashMap::new(),
+        })
+    }
+
+    /// `Ok(None)` when the subject has no live version.
+    pub async fn latest(&self, subject: &str) -> Result<Option<u32>, Unavailable> {
+        if let Some(e) = self.cache.get(subject)
+            && e.1.elapsed() < self.ttl
+        {
+            return Ok(Some(e.0));
+        }
+        let resp = self
+            .http
+            .get(format!("{}/subjects/{subject}/versions/latest", self.base))
+            .send()
+            .await
+            .map_err(|e| Unavailable(e.to_string()))?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !resp.status().is_success() {
+            return Err(Unavailable(format!(
+                "GET /subjects/{subject}/versions/latest: HTTP {}",
+                resp.status()
+            )));
+        }
+        let v: serde_json::Value = resp.json().await.map_err(|e| Unavailable(e.to_string()))?;
+        let id = v["id"]
+            .as_u64()
+            .and_then(|i| u32::try_from(i).ok())
+            .ok_or_else(|| Unavailable(format!("latest version of {subject} has no id")))?;
+        self.cache
+            .insert(subject.to_owned(), (id, std::time::Instant::now()));
+        Ok(Some(id))
+    }
+}

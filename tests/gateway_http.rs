@@ -1,0 +1,153 @@
+//! HTTP produce from a client that is not a Kafka client (Python urllib), read back by a real
+//! Kafka client (confluent-kafka-python's AvroDeserializer): the gateway's JSON → Avro encoding
+//! is Confluent wire format any Schema Registry client decodes. Interpreter from `TEST_PYTHON`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use mesh_contract::model::KeyPolicy;
+use mesh_contract::{MemoryFiles, ResolvedContract};
+use mesh_gateway::{Delivery, Gateway, GatewayConfig};
+use mesh_kafka::admin::TopicSpec;
+use mesh_kafka::testing::TestCluster;
+use mesh_runtime::Shutdown;
+use mesh_scenarios::{TestRegistry, required_runtime};
+
+const SCRIPT: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/clients/gateway_http_python.py"
+);
+const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/examples");
+
+fn test_python() -> Result<PathBuf, String> {
+    let python = std::env::var_os("TEST_PYTHON")
+        .map(PathBuf::from)
+        .ok_or_else(|| "TEST_PYTHON is not set".to_string())?;
+    let probe = Command::new(&python)
+        .args(["-c", "import confluent_kafka.schema_registry.avro"])
+        .output()
+        .map_err(|e| format!("TEST_PYTHON={} cannot run: {e}", python.display()))?;
+    if !probe.status.success() {
+        return Err(format!(
+            "TEST_PYTHON={} lacks confluent-kafka[avro,schemaregistry]",
+            python.display()
+        ));
+    }
+    Ok(python)
+}
+
+fn orders_contract() -> ResolvedContract {
+    let dir = format!("{EXAMPLES}/orders");
+    let mut files = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(&dir).expect("examples") {
+        let p = e.expect("entry").path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        files.insert(name, std::fs::read_to_string(&p).expect("read"));
+    }
+    let (name, text) = files
+        .iter()
+        .find(|(n, _)| n.ends_with(".yaml"))
+        .map(|(n, t)| (n.clone(), t.clone()))
+        .expect("contract yaml");
+    mesh_contract::load_contract(&name, &text, &MemoryFiles(files))
+        .contract
+        .expect("orders contract")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_http_client_produces_and_avro_deserializer_reads() {
+    let Some(python) = required_runtime(
+        "python_http_client_produces_and_avro_deserializer_reads",
+        test_python(),
+        "TEST_PYTHON=/work/main/target/py/bin/python cargo test -p mesh-scenarios --test gateway_http",
+    ) else {
+        return;
+    };
+    let cluster = TestCluster::start();
+    let registry = TestRegistry::start(None, false).await;
+    let mut c = orders_contract();
+    let base = TestCluster::unique_name("orders.order-placed");
+    c.topics.raw = format!("{base}.raw");
+    c.topics.validated = format!("{base}.v1");
+    c.topics.dlq = format!("{base}.dlq");
+    c.value_schema.subject = format!("{base}.raw-value");
+    c.key = KeyPolicy {
+        schema: None,
+        required: true,
+    };
+    let register = reqwest::Client::new()
+        .post(format!(
+            "{}/subjects/{}/versions",
+            registry.url(),
+            c.value_schema.subject
+        ))
+        .json(&serde_json::json!({ "schema": c.value_schema.schema }))
+        .send()
+        .await
+        .expect("register");
+    assert!(register.status().is_success());
+    let contracts = TestCluster::unique_name("contracts");
+    let mut specs = vec![TopicSpec::compacted_log(&contracts)];
+    for t in [&c.topics.raw, &c.topics.validated, &c.topics.dlq] {
+        specs.push(TopicSpec::new(t, 2));
+    }
+    for s in specs {
+        cluster.create_topic(s).await.expect("topic");
+    }
+    cluster
+        .produce(
+            &contracts,
+            vec![(Some(c.record_key().into_bytes()), c.to_record())],
+        )
+        .await;
+    let config = GatewayConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        registry_url: registry.url(),
+        group_id: TestCluster::unique_name("gw"),
+        delivery: if cluster.supports_transactions() {
+            Delivery::ExactlyOnce
+        } else {
+            Delivery::AtLeastOnce
+        },
+        contracts_topic: contracts,
+        tokens: [("py-token".to_owned(), "User:orders-service".to_owned())].into(),
+        domains_file: Some(format!("{EXAMPLES}/domains.yaml").into()),
+        ..GatewayConfig::default()
+    };
+    let shutdown = Shutdown::new();
+    let gw = Gateway::default()
+        .start(config, cluster.kafka_config(), &shutdown)
+        .await
+        .expect("gateway");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while gw.contracts.raw_topics().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "contract not applied");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let args = [
+        SCRIPT.to_owned(),
+        format!("http://{}", gw.addr),
+        c.product_id.clone(),
+        "py-token".to_owned(),
+        cluster.bootstrap_servers().to_owned(),
+        registry.url(),
+        c.topics.validated.clone(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(args)
+            .output()
+            .expect("python runs")
+    })
+    .await
+    .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "python client failed:\n{text}");
+    eprintln!("{text}");
+    shutdown.cancel();
+    registry.stop().await;
+}
