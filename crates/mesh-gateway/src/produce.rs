@@ -171,7 +171,7 @@ fn encode_with(entry: &crate::registry::SchemaEntry, v: &Value) -> Result<Vec<u8
             }
         },
         // JSON Schema and types the gateway cannot encode: the JSON text; validate() decides.
-        ParsedSchema::Json | ParsedSchema::Unsupported(_) => {
+        ParsedSchema::Json(_) | ParsedSchema::Unsupported(_) => {
             out.extend_from_slice(v.to_string().as_bytes());
         }
     }

@@ -23,9 +23,11 @@ pub const MAJOR_PROPERTY: &str = "application.major.version";
 #[derive(Debug)]
 pub enum ParsedSchema {
     Avro(AvroSchema),
-    /// JSON Schema: payloads are checked to be well-formed UTF-8 JSON (instance validation
-    /// against the schema is not implemented yet; see docs/gateway.md).
-    Json,
+    /// JSON Schema: payloads must be well-formed JSON and valid instances of the schema. `None`
+    /// when the schema cannot be compiled on its own (external `$ref`s to registry
+    /// references): then only well-formedness and the contract's rules are checked, and that
+    /// is logged when the schema is fetched.
+    Json(Option<std::sync::Arc<jsonschema::Validator>>),
     /// A type the gateway cannot decode (e.g. PROTOBUF): records using it are rejected.
     Unsupported(String),
 }
@@ -157,7 +159,7 @@ impl RegistryClient {
                 Ok(s) => ParsedSchema::Avro(s),
                 Err(e) => ParsedSchema::Unsupported(format!("unparseable Avro schema: {e}")),
             },
-            "JSON" => ParsedSchema::Json,
+            "JSON" => ParsedSchema::json(id, &by_id.schema),
             other => ParsedSchema::Unsupported(format!("schema type {other}")),
         };
         Ok(Some(SchemaEntry {
@@ -169,6 +171,37 @@ impl RegistryClient {
                 .map(|u| (u.subject, u.version))
                 .collect(),
         }))
+    }
+}
+
+impl ParsedSchema {
+    /// A registered JSON Schema (`id` for the log line when it cannot be compiled alone).
+    pub fn json(id: u32, text: &str) -> Self {
+        Self::Json(json_validator(id, text))
+    }
+}
+
+/// Compiles a registered JSON Schema for instance validation (formats checked, as Confluent's
+/// validating serializers do).
+fn json_validator(id: u32, text: &str) -> Option<std::sync::Arc<jsonschema::Validator>> {
+    let compiled = serde_json::from_str::<serde_json::Value>(text)
+        .map_err(|e| e.to_string())
+        .and_then(|schema| {
+            jsonschema::options()
+                .should_validate_formats(true)
+                .build(&schema)
+                .map_err(|e| e.to_string())
+        });
+    match compiled {
+        Ok(v) => Some(std::sync::Arc::new(v)),
+        Err(e) => {
+            tracing::warn!(
+                schema_id = id,
+                error = %e,
+                "JSON Schema not compilable alone; payloads checked for well-formed JSON and rules only"
+            );
+            None
+        }
     }
 }
 

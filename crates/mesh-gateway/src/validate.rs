@@ -228,19 +228,46 @@ fn decode(entry: &SchemaEntry, payload: &[u8], prefix: &str) -> Result<Value, Vi
         ParsedSchema::Avro(schema) => schema
             .decode(payload)
             .map_err(|e| Violation::decode(prefix, &e)),
-        ParsedSchema::Json => serde_json::from_slice(payload).map_err(|e| {
-            Violation::new(
-                &format!("{prefix}INVALID_JSON"),
-                "$",
-                format!("payload is not valid JSON: {e}"),
-            )
-        }),
+        ParsedSchema::Json(validator) => {
+            let value: Value = serde_json::from_slice(payload).map_err(|e| {
+                Violation::new(
+                    &format!("{prefix}INVALID_JSON"),
+                    "$",
+                    format!("payload is not valid JSON: {e}"),
+                )
+            })?;
+            if let Some(v) = validator
+                && let Some(e) = v.iter_errors(&value).next()
+            {
+                return Err(Violation::new(
+                    &format!("{prefix}SCHEMA_MISMATCH"),
+                    &json_path(&e.instance_path().to_string()),
+                    format!("payload does not match the JSON Schema: {e}"),
+                ));
+            }
+            Ok(value)
+        }
         ParsedSchema::Unsupported(why) => Err(Violation::new(
             &format!("{prefix}UNSUPPORTED_SCHEMA"),
             "",
             why.clone(),
         )),
     }
+}
+
+/// A JSON Pointer (`/items/2/price`) as the gateway's `$.items[2].price` paths.
+fn json_path(pointer: &str) -> String {
+    let mut out = String::from("$");
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{token}]"));
+        } else {
+            out.push('.');
+            out.push_str(&token);
+        }
+    }
+    out
 }
 
 /// The contract's key policy: required, and the key schema when one is declared.
@@ -295,4 +322,67 @@ fn check_key(
         out.push(v);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SCHEMA: &str = r#"{"type":"object","required":["id","amount"],
+        "properties":{"id":{"type":"string","format":"uuid"},"amount":{"type":"number"},
+        "items":{"type":"array","items":{"type":"object","properties":{"qty":{"type":"integer"}}}}}}"#;
+
+    fn entry(text: &str) -> SchemaEntry {
+        SchemaEntry {
+            id: 7,
+            parsed: ParsedSchema::json(7, text),
+            major: Some(1),
+            live_in: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn json_payloads_are_validated_against_the_schema() {
+        let e = entry(SCHEMA);
+        let ok =
+            br#"{"id":"0b5e6a4c-2f7d-4d8e-9a53-0f6c1f0e2a11","amount":1.5,"items":[{"qty":2}]}"#;
+        assert_eq!(decode(&e, ok, "").expect("valid")["amount"], 1.5);
+
+        let cases: [(&[u8], &str, &str); 4] = [
+            (br#"{"id":"0b5e6a4c-2f7d-4d8e-9a53-0f6c1f0e2a11"}"#, "SCHEMA_MISMATCH", "$"),
+            (br#"{"id":"x","amount":1}"#, "SCHEMA_MISMATCH", "$.id"),
+            (
+                br#"{"id":"0b5e6a4c-2f7d-4d8e-9a53-0f6c1f0e2a11","amount":1,"items":[{"qty":1},{"qty":"two"}]}"#,
+                "SCHEMA_MISMATCH",
+                "$.items[1].qty",
+            ),
+            (br#"{"id": "#, "INVALID_JSON", "$"),
+        ];
+        for (payload, code, path) in cases {
+            let v = decode(&e, payload, "").expect_err("rejected");
+            assert_eq!(
+                (v.code.as_str(), v.path.as_str()),
+                (code, path),
+                "{}",
+                v.message
+            );
+        }
+        // The key side carries its prefix, as the Avro decode errors do.
+        let v = decode(&e, b"{}", "KEY_").expect_err("rejected");
+        assert_eq!(v.code, "KEY_SCHEMA_MISMATCH");
+    }
+
+    #[test]
+    fn a_schema_that_cannot_compile_alone_still_checks_well_formedness() {
+        let e = entry(r#"{"$ref":"other.json#/definitions/x"}"#);
+        assert!(matches!(e.parsed, ParsedSchema::Json(None)));
+        assert!(decode(&e, br#"{"anything":1}"#, "").is_ok());
+        assert_eq!(decode(&e, b"{", "").expect_err("bad").code, "INVALID_JSON");
+    }
+
+    #[test]
+    fn json_pointers_become_dollar_paths() {
+        assert_eq!(json_path(""), "$");
+        assert_eq!(json_path("/a/0/b~1c"), "$.a[0].b/c");
+    }
 }
