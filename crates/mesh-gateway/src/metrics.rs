@@ -13,6 +13,7 @@ pub const PIPELINES: &str = "mesh_gateway_pipelines";
 pub const CONTRACT_ERRORS: &str = "mesh_gateway_contract_errors_total";
 pub const LAST_EVENT_TIME: &str = "mesh_gateway_last_event_time_seconds";
 pub const LATENCY_P99: &str = "mesh_gateway_latency_p99_seconds";
+pub const DATA_LOSS: &str = "mesh_gateway_data_loss_records_total";
 
 pub fn describe() {
     describe_counter!(
@@ -43,6 +44,10 @@ pub fn describe() {
         LATENCY_P99,
         "p99 record timestamp → validation latency of the last window"
     );
+    describe_counter!(
+        DATA_LOSS,
+        "Raw records deleted (retention) before the gateway validated them, by product"
+    );
 }
 
 pub fn record(product: &str, outcome: &'static str, bytes: usize) {
@@ -60,4 +65,8 @@ pub fn registry_unavailable() {
 
 pub fn contract_error() {
     counter!(CONTRACT_ERRORS).increment(1);
+}
+
+pub fn data_loss(product: &str, records: u64) {
+    counter!(DATA_LOSS, "product" => product.to_owned()).increment(records);
 }
