@@ -16,9 +16,10 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::LostRange;
 
-/// The next expected offset of each partition this worker reads.
+/// The next expected offset of each partition this worker reads (topic → partition → offset;
+/// nested so the per-record lookup borrows the topic instead of allocating a key).
 #[derive(Debug, Default)]
-pub(super) struct Expected(HashMap<(String, i32), i64>);
+pub(super) struct Expected(HashMap<String, HashMap<i32, i64>>);
 
 impl Expected {
     /// Checks a consumed record at `offset`; returns the lost range before it, if any, and
@@ -31,12 +32,14 @@ impl Expected {
         offset: i64,
         timeout: Duration,
     ) -> Option<LostRange> {
-        let key = (topic.to_owned(), partition);
-        let expected = match self.0.get(&key) {
-            Some(e) => Some(*e),
-            None => committed(consumer, topic, partition, timeout),
+        let slot = self.0.get_mut(topic).and_then(|p| p.get_mut(&partition));
+        let expected = match slot {
+            Some(e) => Some(std::mem::replace(e, offset + 1)),
+            None => {
+                self.rewound(topic, partition, offset + 1);
+                committed(consumer, topic, partition, timeout)
+            }
         };
-        self.0.insert(key, offset + 1);
         let expected = expected.filter(|e| offset > *e)?;
         // Only gaps pay for a watermark request.
         let low = match consumer.fetch_watermarks(topic, partition, timeout) {
@@ -49,6 +52,15 @@ impl Expected {
             }
         };
         let to = low.min(offset) - 1;
+        if expected > to {
+            return None;
+        }
+        // A remembered expectation can be stale: the partition may have been revoked, advanced
+        // by another group member and assigned back. The group's commit is then further on.
+        let expected = match committed(consumer, topic, partition, timeout) {
+            Some(c) if c > expected => c,
+            _ => expected,
+        };
         (expected <= to).then(|| LostRange {
             topic: topic.to_owned(),
             partition,
@@ -59,7 +71,10 @@ impl Expected {
 
     /// The consumer was moved back to `offset` (a batch was abandoned).
     pub(super) fn rewound(&mut self, topic: &str, partition: i32, offset: i64) {
-        self.0.insert((topic.to_owned(), partition), offset);
+        self.0
+            .entry(topic.to_owned())
+            .or_default()
+            .insert(partition, offset);
     }
 }
 
