@@ -29,10 +29,15 @@ struct Seen {
 struct Recorder {
     out: String,
     seen: Seen,
+    /// Fail the first record once (a dependency outage), abandoning its batch.
+    fail_once: bool,
 }
 
 impl Processor for Recorder {
     fn process(&mut self, r: &BorrowedMessage<'_>) -> Result<Vec<OutRecord>, ProcessError> {
+        if std::mem::take(&mut self.fail_once) {
+            return Err(ProcessError::Retry("simulated outage".into()));
+        }
         self.seen.offsets.lock().unwrap().push(r.offset());
         Ok(Vec::new())
     }
@@ -89,6 +94,7 @@ async fn run(
     out: &str,
     group: &str,
     last: Option<i64>,
+    fail_once: bool,
 ) -> Seen {
     let seen = Seen::default();
     let mut config = PipelineConfig::new(
@@ -103,6 +109,7 @@ async fn run(
     let processor = Recorder {
         out: out.to_owned(),
         seen: seen.clone(),
+        fail_once,
     };
     let shutdown = Shutdown::new();
     let task = tokio::spawn(
@@ -139,7 +146,7 @@ async fn retention_gap_is_reported_once_and_processing_resumes_at_log_start() {
     let (topic, low, high) = retention_gap(&cluster, &group).await;
     let out = cluster.unique_topic("loss-out", 1).await;
 
-    let seen = run(&cluster, &topic, &out, &group, Some(high - 1)).await;
+    let seen = run(&cluster, &topic, &out, &group, Some(high - 1), false).await;
     let losses = seen.losses.lock().unwrap().clone();
     assert_eq!(
         losses,
@@ -162,7 +169,7 @@ async fn retention_gap_is_reported_once_and_processing_resumes_at_log_start() {
     assert_eq!(keys, vec![format!("loss/2-{}", low - 1).into_bytes()]);
 
     // A restart resumes from the committed offset: nothing new, and no second report.
-    let again = run(&cluster, &topic, &out, &group, None).await;
+    let again = run(&cluster, &topic, &out, &group, None, false).await;
     assert!(again.losses.lock().unwrap().is_empty());
     assert!(again.offsets.lock().unwrap().is_empty());
 }
@@ -173,10 +180,33 @@ async fn a_new_group_starts_at_the_log_start_without_reporting_loss() {
     let (topic, low, high) = retention_gap(&cluster, &TestCluster::unique_name("other")).await;
     let out = cluster.unique_topic("loss-out", 1).await;
     let fresh = TestCluster::unique_name("fresh-group");
-    let seen = run(&cluster, &topic, &out, &fresh, Some(high - 1)).await;
+    let seen = run(&cluster, &topic, &out, &fresh, Some(high - 1), false).await;
     assert!(seen.losses.lock().unwrap().is_empty());
     assert_eq!(
         *seen.offsets.lock().unwrap(),
         (low..high).collect::<Vec<_>>()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_batch_reports_the_loss_again_with_its_retry() {
+    let cluster = TestCluster::mock();
+    let group = TestCluster::unique_name("loss-retry");
+    let (topic, low, high) = retention_gap(&cluster, &group).await;
+    let out = cluster.unique_topic("loss-out", 1).await;
+    let seen = run(&cluster, &topic, &out, &group, Some(high - 1), true).await;
+    let lost = LostRange {
+        topic: topic.clone(),
+        partition: 0,
+        from: 2,
+        to: low - 1,
+    };
+    // Reported with the abandoned batch (aborted with it), then again with the retry.
+    assert_eq!(*seen.losses.lock().unwrap(), vec![lost.clone(), lost]);
+    assert_eq!(
+        *seen.offsets.lock().unwrap(),
+        (low..high).collect::<Vec<_>>()
+    );
+    let again = run(&cluster, &topic, &out, &group, None, false).await;
+    assert!(again.losses.lock().unwrap().is_empty());
 }
