@@ -13,6 +13,7 @@ pub const PIPELINES: &str = "mesh_gateway_pipelines";
 pub const CONTRACT_ERRORS: &str = "mesh_gateway_contract_errors_total";
 pub const LAST_EVENT_TIME: &str = "mesh_gateway_last_event_time_seconds";
 pub const LATENCY_P99: &str = "mesh_gateway_latency_p99_seconds";
+pub const DATA_LOSS: &str = "mesh_gateway_data_loss_records_total";
 
 pub fn describe() {
     describe_counter!(
@@ -42,6 +43,10 @@ pub fn describe() {
     describe_gauge!(
         LATENCY_P99,
         "p99 record timestamp → validation latency of the last window"
+    );
+    describe_counter!(
+        DATA_LOSS,
+        "Raw records deleted (retention) before the gateway validated them, by product"
     );
 }
 
@@ -80,4 +85,8 @@ pub fn http_request(status: u16) {
 pub fn http_violation(product: &str, rule: &str) {
     counter!(HTTP_VIOLATIONS, "product" => product.to_owned(), "rule" => rule.to_owned())
         .increment(1);
+}
+
+pub fn data_loss(product: &str, records: u64) {
+    counter!(DATA_LOSS, "product" => product.to_owned()).increment(records);
 }

@@ -10,11 +10,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use mesh_kafka::pipeline::{OutRecord, ProcessError, Processor};
+use mesh_kafka::pipeline::{LostRange, OutRecord, ProcessError, Processor};
 use rdkafka::Message;
 use rdkafka::message::{BorrowedMessage, Headers};
 
-use mesh_contract::events::{GatewayEvent, Progress};
+use mesh_contract::events::{DataLoss, GatewayEvent, Progress};
 
 use crate::contracts::ContractSet;
 use crate::metrics;
@@ -156,6 +156,31 @@ impl Processor for GatewayProcessor {
             ));
         }
         Ok(out)
+    }
+
+    /// Raw records deleted before validation: a `data_loss` event on the progress topic, in
+    /// the batch (transaction) that moves past the gap, keyed so compaction keeps it.
+    fn data_loss(&mut self, lost: &LostRange) -> Vec<OutRecord> {
+        let product = self
+            .contracts
+            .product(&lost.topic)
+            .map(|p| p.product_id.clone())
+            .unwrap_or_default();
+        metrics::data_loss(&product, lost.records());
+        let event = GatewayEvent::DataLoss(DataLoss {
+            product,
+            topic: lost.topic.clone(),
+            partition: lost.partition,
+            from_offset: lost.from,
+            to_offset: lost.to,
+            emitted_at: now_ms(),
+        });
+        vec![OutRecord {
+            topic: self.progress_topic.clone(),
+            key: Some(event.key().into_bytes()),
+            payload: Some(event.to_record()),
+            ..OutRecord::default()
+        }]
     }
 }
 

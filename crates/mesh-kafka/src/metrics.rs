@@ -7,6 +7,7 @@ pub const RECORDS_OUT: &str = "mesh_pipeline_records_out_total";
 pub const BATCHES: &str = "mesh_pipeline_batches_total";
 pub const COMMIT_DURATION: &str = "mesh_pipeline_commit_duration_seconds";
 pub const RESTARTS: &str = "mesh_pipeline_restarts_total";
+pub const DATA_LOSS: &str = "mesh_pipeline_data_loss_records_total";
 pub const TOPICS_PROVISIONED: &str = "mesh_topics_provisioned_total";
 
 /// Registers descriptions; safe to call more than once.
@@ -25,6 +26,10 @@ pub fn describe() {
     describe_counter!(
         RESTARTS,
         "Pipeline restarts after a fatal client error (new producer, fenced predecessor)"
+    );
+    describe_counter!(
+        DATA_LOSS,
+        "Input records deleted (retention) before the pipeline read them"
     );
     describe_counter!(
         TOPICS_PROVISIONED,

@@ -17,7 +17,12 @@
 //! [`ProcessError::Retry`]: the batch is abandoned, the consumer rewound, and the loop pauses and
 //! retries, so nothing is lost or skipped. Fatal client errors (fenced producer) restart the loop
 //! with fresh clients.
+//!
+//! Records deleted by retention before the pipeline read them are never skipped silently: the
+//! lost range is logged, counted and handed to [`Processor::data_loss`], whose records go into
+//! the same batch as the first record read after the gap (see `loss.rs`).
 
+mod loss;
 mod sink;
 mod worker;
 
@@ -42,6 +47,28 @@ const STALL_SLACK: Duration = Duration::from_secs(5);
 /// Turns one consumed record into the records to produce for it.
 pub trait Processor: Send + 'static {
     fn process(&mut self, record: &BorrowedMessage<'_>) -> Result<Vec<OutRecord>, ProcessError>;
+
+    /// Records of `lost` were deleted before this pipeline read them. The returned records are
+    /// produced in the batch of the first record read after the gap (the same transaction when
+    /// exactly once), so the report is committed exactly when the pipeline moves past the gap.
+    fn data_loss(&mut self, _lost: &LostRange) -> Vec<OutRecord> {
+        Vec::new()
+    }
+}
+
+/// Offsets `from..=to` of one input partition, deleted (retention) before they were read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LostRange {
+    pub topic: String,
+    pub partition: i32,
+    pub from: i64,
+    pub to: i64,
+}
+
+impl LostRange {
+    pub fn records(&self) -> u64 {
+        (self.to - self.from + 1).max(0) as u64
+    }
 }
 
 /// Why a processor could not handle a record.

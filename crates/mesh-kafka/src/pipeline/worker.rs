@@ -9,10 +9,11 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
+use super::loss::Expected;
 use super::sink::{Sink, StepError};
 use super::{
-    Assignment, BATCH_HEADER, BatchSummary, DeliveryMode, Observer, PipelineConfig, ProcessError,
-    Processor,
+    Assignment, BATCH_HEADER, BatchSummary, DeliveryMode, LostRange, Observer, PipelineConfig,
+    ProcessError, Processor,
 };
 use crate::metrics as m;
 use crate::{KafkaConfig, KafkaError};
@@ -52,9 +53,11 @@ pub(super) struct Worker {
     instance: u128,
 }
 
-/// The batch being built: its id, input ranges and output count.
+/// The batch being built: its id, input ranges and output count, and the data losses it
+/// reports.
 struct Batch {
     summary: BatchSummary,
+    losses: Vec<LostRange>,
 }
 
 impl Batch {
@@ -65,6 +68,7 @@ impl Batch {
                 inputs: BTreeMap::new(),
                 outputs: 0,
             },
+            losses: Vec::new(),
         }
     }
 
@@ -169,12 +173,13 @@ impl Worker {
         tracing::info!(pipeline = %name, mode = ?self.config.mode, "pipeline started");
         let mut seq: u64 = 0;
         let mut backoff = Duration::from_millis(100);
+        let mut expected = Expected::default();
         while !self.cancel.is_cancelled() {
             seq += 1;
             let mut batch =
                 Batch::new(format!("{}/{:x}/{seq}", self.batch_prefix(), self.instance));
             let outcome = self
-                .fill(&consumer, &mut sink, processor, &mut batch)
+                .fill(&consumer, &mut sink, processor, &mut batch, &mut expected)
                 .and_then(|()| {
                     if batch.is_empty() {
                         return Ok(());
@@ -198,6 +203,10 @@ impl Worker {
                         .increment(s.input_count() as u64);
                     metrics::counter!(m::RECORDS_OUT, "pipeline" => name.clone())
                         .increment(s.outputs as u64);
+                    for l in &batch.losses {
+                        metrics::counter!(m::DATA_LOSS, "pipeline" => name.clone())
+                            .increment(l.records());
+                    }
                     if let Some(o) = &self.observer {
                         o.committed(s);
                     }
@@ -214,7 +223,7 @@ impl Worker {
                         return Err(self.err(r));
                     }
                     self.progress.mark();
-                    self.rewind(&consumer, &batch)?;
+                    self.rewind(&consumer, &batch, &mut expected)?;
                     self.pause(backoff);
                     backoff = (backoff * 2).min(Duration::from_secs(5));
                 }
@@ -247,6 +256,7 @@ impl Worker {
         sink: &mut Sink,
         processor: &Mutex<P>,
         batch: &mut Batch,
+        expected: &mut Expected,
     ) -> Result<(), StepError> {
         let mut deadline: Option<Instant> = None;
         let mut count = 0usize;
@@ -276,6 +286,24 @@ impl Worker {
                 sink.begin()?;
                 deadline = Some(Instant::now() + self.config.max_batch_wait);
             }
+            let lost = expected.check(
+                consumer,
+                msg.topic(),
+                msg.partition(),
+                msg.offset(),
+                self.config.client_timeout,
+            );
+            if let Some(lost) = lost {
+                tracing::warn!(pipeline = %self.config.name, topic = %lost.topic,
+                    partition = lost.partition, from = lost.from, to = lost.to,
+                    records = lost.records(), "data loss: records deleted before they were read");
+                let outputs = processor
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .data_loss(&lost);
+                batch.losses.push(lost);
+                self.send(sink, batch, outputs)?;
+            }
             let outputs = processor
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -283,24 +311,46 @@ impl Worker {
                 .map_err(|e| match e {
                     ProcessError::Retry(r) => StepError::Abortable(format!("processor: {r}")),
                 })?;
-            for mut out in outputs {
-                if self.config.stamp_batch_id {
-                    out.headers.push((
-                        BATCH_HEADER.to_owned(),
-                        batch.summary.batch_id.clone().into(),
-                    ));
-                }
-                sink.send(&out)?;
-                batch.summary.outputs += 1;
-            }
+            self.send(sink, batch, outputs)?;
         }
         Ok(())
     }
 
-    /// Moves the consumer back to the first record of the abandoned batch.
-    fn rewind(&self, consumer: &BaseConsumer, batch: &Batch) -> Result<(), KafkaError> {
+    fn send(
+        &self,
+        sink: &mut Sink,
+        batch: &mut Batch,
+        outputs: Vec<super::OutRecord>,
+    ) -> Result<(), StepError> {
+        for mut out in outputs {
+            if self.config.stamp_batch_id {
+                out.headers.push((
+                    BATCH_HEADER.to_owned(),
+                    batch.summary.batch_id.clone().into(),
+                ));
+            }
+            sink.send(&out)?;
+            batch.summary.outputs += 1;
+        }
+        Ok(())
+    }
+
+    /// Moves the consumer back to the first record of the abandoned batch — or to the start of
+    /// a gap it reported, so the loss is detected (and reported) again with the retry.
+    fn rewind(
+        &self,
+        consumer: &BaseConsumer,
+        batch: &Batch,
+        expected: &mut Expected,
+    ) -> Result<(), KafkaError> {
         for ((topic, partition), (first, _)) in &batch.summary.inputs {
-            if let Err(e) = consumer.seek(topic, *partition, Offset::Offset(*first), POLL * 50) {
+            let to = batch
+                .losses
+                .iter()
+                .find(|l| &l.topic == topic && l.partition == *partition)
+                .map_or(*first, |l| l.from);
+            expected.rewound(topic, *partition, to);
+            if let Err(e) = consumer.seek(topic, *partition, Offset::Offset(to), POLL * 50) {
                 // E.g. a partition lost in a rebalance. New clients resume from the committed
                 // offsets, which is always safe.
                 tracing::warn!(pipeline = %self.config.name, %topic, partition, error = %e,
