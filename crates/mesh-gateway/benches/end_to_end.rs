@@ -14,6 +14,10 @@
 //! BENCH_RECORDS=90000 BENCH_BATCH=500 cargo bench -p mesh-gateway --bench end_to_end
 //! ```
 //!
+//! 3. with `BENCH_BACKLOG=<records>` instead (needs `TEST_KAFKA_BOOTSTRAP`, e.g. tansu started
+//!    as `scripts/test` does): the gateway at least once draining that backlog, sampling the
+//!    process's RSS (`/proc/self/status`) every 100 ms: max RSS and records/s.
+//!
 //! Defaults are small (20 000 records, batch 500, 3 s latency phase: `BENCH_LATENCY_SECONDS`).
 //! The mock keeps 5 MiB per partition, so keep `BENCH_RECORDS` ≲ 120 000.
 
@@ -196,6 +200,14 @@ fn main() {
 }
 
 async fn run() {
+    if let Ok(backlog) = std::env::var("BENCH_BACKLOG") {
+        let n = backlog
+            .trim()
+            .replace('_', "")
+            .parse()
+            .expect("BENCH_BACKLOG: a count");
+        return drain_backlog(n, env("BENCH_BATCH", 500)).await;
+    }
     let n = env("BENCH_RECORDS", 20_000);
     let batch = env("BENCH_BATCH", 500);
     let lat_secs = env("BENCH_LATENCY_SECONDS", 3) as u64;
@@ -281,4 +293,98 @@ async fn run() {
         ms(lat[lat.len() - 1])
     );
     shutdown.cancel();
+}
+
+/// `VmRSS` of this process, in KiB.
+fn rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"));
+    let kib = line.and_then(|l| l.split_whitespace().nth(1)?.parse().ok());
+    kib.unwrap_or(0)
+}
+
+/// Produces `n` valid orders as fast as the client batches them (not one batch per record).
+fn produce_backlog(h: &Harness, n: usize) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", h.cluster.bootstrap_servers())
+        .set("linger.ms", "20")
+        .set("batch.num.messages", "2000")
+        .create()
+        .expect("producer");
+    let key = h.key("k");
+    for i in 0..n {
+        let value = h.wire(&Order::valid(i as u64).encode());
+        let mut rec = BaseRecord::to(&h.contract.topics.raw)
+            .key(&key)
+            .payload(&value);
+        rec = rec.partition((i % PARTITIONS as usize) as i32);
+        while let Err((_, back)) = producer.send(rec) {
+            producer.poll(Duration::from_millis(5));
+            rec = back;
+        }
+        producer.poll(Duration::ZERO);
+    }
+    rdkafka::producer::Producer::flush(&producer, TIMEOUT).expect("flush");
+}
+
+/// Phase 3: at least once on an external broker, RSS sampled while the gateway drains `n`.
+async fn drain_backlog(n: usize, batch: usize) {
+    let cluster = TestCluster::start();
+    assert!(
+        !cluster.is_mock(),
+        "BENCH_BACKLOG needs TEST_KAFKA_BOOTSTRAP (a real broker)"
+    );
+    let h = Harness::new(cluster, PARTITIONS).await;
+    let start = Instant::now();
+    tokio::task::block_in_place(|| produce_backlog(&h, n));
+    let produce = start.elapsed().as_secs_f64();
+    println!("backlog: {n} records produced in {produce:.1} s; batch {batch}, at least once");
+    let before = rss_kib();
+    h.apply_contract(Some(&h.contract));
+    let mut config = h.config(Delivery::AtLeastOnce);
+    config.max_batch_records = batch;
+    config.max_batch_wait = Duration::from_millis(100);
+    let progress = Progress::new(&h.contract.topics.raw, n);
+    let shutdown = Shutdown::new();
+    let sampling = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (flag, samples) = (
+        sampling.clone(),
+        Arc::new(std::sync::Mutex::new(Vec::new())),
+    );
+    let sink = samples.clone();
+    let sampler = std::thread::spawn(move || {
+        let start = Instant::now();
+        while flag.load(Relaxed) {
+            sink.lock().unwrap().push((start.elapsed(), rss_kib()));
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    });
+    let start = Instant::now();
+    let g = mesh_gateway::Gateway::default().observer(progress.clone());
+    let _gw = g
+        .start(config, h.kafka(), &shutdown)
+        .await
+        .expect("gateway");
+    let (total, steady) = progress.wait("drain", start).await;
+    sampling.store(false, Relaxed);
+    sampler.join().unwrap();
+    shutdown.cancel();
+    let samples = samples.lock().unwrap();
+    let max = samples.iter().map(|s| s.1).max().unwrap_or(0);
+    let mib = |k: u64| k as f64 / 1024.0;
+    println!(
+        "drained {n} in {:.1} s ({:.0} records/s; {:.0}/s from the first commit); RSS before \
+         the gateway {:.0} MiB, max during the drain {:.0} MiB ({} samples)",
+        total.as_secs_f64(),
+        n as f64 / total.as_secs_f64(),
+        n as f64 / steady.as_secs_f64(),
+        mib(before),
+        mib(max),
+        samples.len()
+    );
+    let quarter: Vec<String> = (1..=4)
+        .map(|q| samples[(samples.len() * q / 4).saturating_sub(1)])
+        .map(|(t, k)| format!("{:.0} s: {:.0} MiB", t.as_secs_f64(), mib(k)))
+        .collect();
+    println!("RSS at quarters of the drain: {}", quarter.join(", "));
 }
