@@ -178,11 +178,14 @@ fn latency(h: &Harness, validated: &str, rate: f64, secs: u64) -> Vec<Duration> 
             sent += 1;
         }
         producer.poll(Duration::ZERO);
-        if let Some(m) = consumer.poll(Duration::from_millis(1)) {
+        // Drain what has arrived before sending again, so no queue builds up on our side.
+        let mut wait = Duration::from_millis(1);
+        while let Some(m) = consumer.poll(wait) {
             let m = m.expect("consume");
             if let Some(us) = m.payload().and_then(sent_micros) {
                 out.push(epoch.elapsed() - Duration::from_micros(us));
             }
+            wait = Duration::ZERO;
         }
     }
     assert_eq!(out.len(), total, "every latency record arrived validated");
