@@ -18,7 +18,8 @@
 //!    as `scripts/test` does): the gateway at least once draining that backlog, sampling the
 //!    process's RSS (`/proc/self/status`) every 100 ms: max RSS and records/s.
 //!
-//! Defaults are small (20 000 records, batch 500, 3 s latency phase: `BENCH_LATENCY_SECONDS`).
+//! Defaults are small (20 000 records, batch 500, 3 s latency phase: `BENCH_LATENCY_SECONDS`;
+//! `BENCH_LATENCY_RATE` overrides the rate; `BENCH_FETCH_WAIT_MS` sets `fetch.wait.max.ms`).
 //! The mock keeps 5 MiB per partition, so keep `BENCH_RECORDS` ≲ 120 000.
 
 #![allow(clippy::print_stdout, reason = "a benchmark reports on stdout")]
@@ -126,6 +127,16 @@ impl Progress {
         let (first, end) = (self.first_at.get().unwrap(), self.done_at.get().unwrap());
         (*end - start, *end - *first)
     }
+}
+
+/// librdkafka's mock answers a fetch with no new data only after `fetch.wait.max.ms`
+/// (default 500 ms), which the latency phase would measure: `BENCH_FETCH_WAIT_MS` sets it for
+/// both loops.
+fn fetch_wait(mut kafka: mesh_kafka::KafkaConfig) -> mesh_kafka::KafkaConfig {
+    if let Ok(ms) = std::env::var("BENCH_FETCH_WAIT_MS") {
+        kafka.properties.insert("fetch.wait.max.ms".into(), ms);
+    }
+    kafka
 }
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
@@ -243,7 +254,7 @@ async fn run() {
     cfg.max_batch_records = batch;
     cfg.max_batch_wait = Duration::from_millis(100);
     let progress = Progress::new(&raw, n);
-    let pipeline = Pipeline::new(h.cluster.kafka_config(), cfg, Copy(copy_out));
+    let pipeline = Pipeline::new(fetch_wait(h.cluster.kafka_config()), cfg, Copy(copy_out));
     let shutdown = Shutdown::new();
     let start = Instant::now();
     let task = tokio::spawn(pipeline.observer(progress.clone()).run(shutdown.clone()));
@@ -260,10 +271,8 @@ async fn run() {
     let shutdown = Shutdown::new();
     let start = Instant::now();
     let g = mesh_gateway::Gateway::default().observer(progress.clone());
-    let _gw = g
-        .start(config, h.kafka(), &shutdown)
-        .await
-        .expect("gateway");
+    let kafka = fetch_wait(h.kafka());
+    let _gw = g.start(config, kafka, &shutdown).await.expect("gateway");
     let gateway = progress.wait("gateway", start).await;
 
     println!();
@@ -283,7 +292,13 @@ async fn run() {
     println!("\nratio gateway / copy: {ratio:.2} (total), {steady_ratio:.2} (from first commit)");
 
     // 2. Added latency at half the gateway's max rate.
-    let half = rate(gateway.1) / 2.0;
+    // `BENCH_LATENCY_RATE` overrides the rate (records/s), to see how latency depends on it.
+    let half = env("BENCH_LATENCY_RATE", 0) as f64;
+    let half = if half > 0.0 {
+        half
+    } else {
+        rate(gateway.1) / 2.0
+    };
     let validated = h.contract.topics.validated.clone();
     let lat = tokio::task::block_in_place(|| latency(&h, &validated, half, lat_secs));
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
@@ -364,10 +379,8 @@ async fn drain_backlog(n: usize, batch: usize) {
     });
     let start = Instant::now();
     let g = mesh_gateway::Gateway::default().observer(progress.clone());
-    let _gw = g
-        .start(config, h.kafka(), &shutdown)
-        .await
-        .expect("gateway");
+    let kafka = fetch_wait(h.kafka());
+    let _gw = g.start(config, kafka, &shutdown).await.expect("gateway");
     let (total, steady) = progress.wait("drain", start).await;
     sampling.store(false, Relaxed);
     sampler.join().unwrap();
