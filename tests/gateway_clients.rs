@@ -7,13 +7,11 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use mesh_contract::model::KeyPolicy;
-use mesh_contract::{MemoryFiles, ResolvedContract};
 use mesh_gateway::{Delivery, Gateway, GatewayConfig};
 use mesh_kafka::admin::TopicSpec;
 use mesh_kafka::testing::TestCluster;
 use mesh_runtime::Shutdown;
-use mesh_scenarios::{TestRegistry, required_runtime};
+use mesh_scenarios::{TestRegistry, orders_contract_on_own_topics, required_runtime};
 
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -38,23 +36,6 @@ fn test_python() -> Result<PathBuf, String> {
     Ok(python)
 }
 
-fn orders_contract() -> ResolvedContract {
-    let mut files = std::collections::BTreeMap::new();
-    for e in std::fs::read_dir(EXAMPLES).expect("examples") {
-        let p = e.expect("entry").path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        files.insert(name, std::fs::read_to_string(&p).expect("read"));
-    }
-    let (name, text) = files
-        .iter()
-        .find(|(n, _)| n.ends_with(".yaml"))
-        .map(|(n, t)| (n.clone(), t.clone()))
-        .expect("contract yaml");
-    mesh_contract::load_contract(&name, &text, &MemoryFiles(files))
-        .contract
-        .expect("orders contract")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_avro_serializer_through_the_gateway() {
     let Some(python) = required_runtime(
@@ -68,16 +49,7 @@ async fn python_avro_serializer_through_the_gateway() {
     let registry = TestRegistry::start(None, false).await;
     // The producer's default TopicNameStrategy registers under `<raw topic>-value`: the
     // contract's subject for this test's unique raw topic.
-    let mut c = orders_contract();
-    let base = TestCluster::unique_name("orders.order-placed");
-    c.topics.raw = format!("{base}.raw");
-    c.topics.validated = format!("{base}.v1");
-    c.topics.dlq = format!("{base}.dlq");
-    c.value_schema.subject = format!("{base}.raw-value");
-    c.key = KeyPolicy {
-        schema: None,
-        required: false,
-    };
+    let c = orders_contract_on_own_topics(false);
     let contracts = TestCluster::unique_name("contracts");
     let progress = TestCluster::unique_name("progress");
     let quality = TestCluster::unique_name("quality");

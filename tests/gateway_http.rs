@@ -5,13 +5,11 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use mesh_contract::model::KeyPolicy;
-use mesh_contract::{MemoryFiles, ResolvedContract};
 use mesh_gateway::{Delivery, Gateway, GatewayConfig};
 use mesh_kafka::admin::TopicSpec;
 use mesh_kafka::testing::TestCluster;
 use mesh_runtime::Shutdown;
-use mesh_scenarios::{TestRegistry, required_runtime};
+use mesh_scenarios::{TestRegistry, orders_contract_on_own_topics, required_runtime};
 
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -36,24 +34,6 @@ fn test_python() -> Result<PathBuf, String> {
     Ok(python)
 }
 
-fn orders_contract() -> ResolvedContract {
-    let dir = format!("{EXAMPLES}/orders");
-    let mut files = std::collections::BTreeMap::new();
-    for e in std::fs::read_dir(&dir).expect("examples") {
-        let p = e.expect("entry").path();
-        let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        files.insert(name, std::fs::read_to_string(&p).expect("read"));
-    }
-    let (name, text) = files
-        .iter()
-        .find(|(n, _)| n.ends_with(".yaml"))
-        .map(|(n, t)| (n.clone(), t.clone()))
-        .expect("contract yaml");
-    mesh_contract::load_contract(&name, &text, &MemoryFiles(files))
-        .contract
-        .expect("orders contract")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_http_client_produces_and_avro_deserializer_reads() {
     let Some(python) = required_runtime(
@@ -65,16 +45,7 @@ async fn python_http_client_produces_and_avro_deserializer_reads() {
     };
     let cluster = TestCluster::start();
     let registry = TestRegistry::start(None, false).await;
-    let mut c = orders_contract();
-    let base = TestCluster::unique_name("orders.order-placed");
-    c.topics.raw = format!("{base}.raw");
-    c.topics.validated = format!("{base}.v1");
-    c.topics.dlq = format!("{base}.dlq");
-    c.value_schema.subject = format!("{base}.raw-value");
-    c.key = KeyPolicy {
-        schema: None,
-        required: true,
-    };
+    let c = orders_contract_on_own_topics(true);
     let register = reqwest::Client::new()
         .post(format!(
             "{}/subjects/{}/versions",

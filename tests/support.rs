@@ -171,3 +171,34 @@ pub fn required_runtime(test: &str, found: Result<PathBuf, String>, how: &str) -
         }
     }
 }
+
+/// The `orders.order-placed` example contract (`schemas/examples/orders`), moved to topics of its
+/// own (`<unique base>.raw|.v1|.dlq`, subject `<base>.raw-value`) so tests run in parallel; the
+/// key is required or not as the test needs, with no key schema.
+pub fn orders_contract_on_own_topics(key_required: bool) -> mesh_contract::ResolvedContract {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/examples/orders");
+    let mut files = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir(dir).expect("examples") {
+        let p = e.expect("entry").path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        files.insert(name, std::fs::read_to_string(&p).expect("read"));
+    }
+    let (name, text) = files
+        .iter()
+        .find(|(n, _)| n.ends_with(".yaml"))
+        .map(|(n, t)| (n.clone(), t.clone()))
+        .expect("contract yaml");
+    let mut c = mesh_contract::load_contract(&name, &text, &mesh_contract::MemoryFiles(files))
+        .contract
+        .expect("orders contract");
+    let base = TestCluster::unique_name("orders.order-placed");
+    c.topics.raw = format!("{base}.raw");
+    c.topics.validated = format!("{base}.v1");
+    c.topics.dlq = format!("{base}.dlq");
+    c.value_schema.subject = format!("{base}.raw-value");
+    c.key = mesh_contract::model::KeyPolicy {
+        schema: None,
+        required: key_required,
+    };
+    c
+}

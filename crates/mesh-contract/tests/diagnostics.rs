@@ -3,48 +3,8 @@
 
 mod common;
 
-use common::lint_text;
+use common::{AVSC, BASE, lint_text};
 use mesh_contract::lint::Governance;
-
-const AVSC: &str = r#"{"type":"record","name":"E","fields":[
-  {"name":"id","type":"string","doc":"Id."},
-  {"name":"amount","type":"double","doc":"Amount."},
-  {"name":"note","type":["null","string"],"default":null,"doc":"Note."}]}"#;
-
-/// A valid contract; tests replace pieces of it.
-const BASE: &str = "apiVersion: v3.1.0
-kind: DataContract
-id: shop.sales
-name: sales
-version: 1.0.0
-status: active
-domain: shop
-description:
-  purpose: Sales of the shop, one per checkout.
-team:
-  members:
-    - username: owner@example.com
-      role: owner
-support:
-  - channel: '#shop'
-schema:
-  - name: sales
-    customProperties:
-      - property: mesh.schema.file
-        value: e.avsc
-    properties:
-      - name: id
-        required: true
-      - name: amount
-        logicalTypeOptions: {minimum: 0}
-slaProperties:
-  - property: latency
-    value: 5
-    unit: m
-customProperties:
-  - property: mesh.runbook
-    value: https://runbooks.example.com/shop
-";
 
 fn diags(text: &str) -> Vec<String> {
     lint_text(text, &[("e.avsc", AVSC)], &Governance::default())

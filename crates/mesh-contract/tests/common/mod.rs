@@ -44,3 +44,44 @@ pub fn lint_text(text: &str, files: &[(&str, &str)], gov: &Governance) -> LintRe
     );
     lint("c.yaml", text, &mem, gov)
 }
+
+/// The physical schema of [`BASE`] (`e.avsc`): documented fields, one optional.
+pub const AVSC: &str = r#"{"type":"record","name":"E","fields":[
+  {"name":"id","type":"string","doc":"Id."},
+  {"name":"amount","type":"double","doc":"Amount."},
+  {"name":"note","type":["null","string"],"default":null,"doc":"Note."}]}"#;
+
+/// A valid contract; tests replace pieces of it.
+pub const BASE: &str = "apiVersion: v3.1.0
+kind: DataContract
+id: shop.sales
+name: sales
+version: 1.0.0
+status: active
+domain: shop
+description:
+  purpose: Sales of the shop, one per checkout.
+team:
+  members:
+    - username: owner@example.com
+      role: owner
+support:
+  - channel: '#shop'
+schema:
+  - name: sales
+    customProperties:
+      - property: mesh.schema.file
+        value: e.avsc
+    properties:
+      - name: id
+        required: true
+      - name: amount
+        logicalTypeOptions: {minimum: 0}
+slaProperties:
+  - property: latency
+    value: 5
+    unit: m
+customProperties:
+  - property: mesh.runbook
+    value: https://runbooks.example.com/shop
+";
