@@ -229,7 +229,7 @@ impl PolicySet {
     /// Checks `contract` against every enabled policy; findings point at `tree`'s keys.
     pub fn check(&self, contract: &ResolvedContract, tree: Option<&Node>, d: &mut Diagnostics) {
         let doc = match serde_json::to_value(contract)
-            .map(|v| crate::rules::to_cel(&v))
+            .map(|v| crate::rules::json_to_cel(&v))
             .map_err(|e| e.to_string())
         {
             Ok(v) => v,

@@ -10,7 +10,8 @@
 use std::sync::Arc;
 
 use mesh_contract::model::{Action, TombstonePolicy};
-use mesh_schema::avro::DecodeError;
+use mesh_contract::rules::EventRef;
+use mesh_schema::avro::{Datum, DecodeError};
 use serde_json::Value;
 
 use crate::contracts::{ActiveContract, ProductContracts};
@@ -189,7 +190,7 @@ pub fn validate(
     };
     let mut warnings = Vec::new();
     let mut failed = Vec::new();
-    contract.rules.evaluate_into(&event, &mut failed);
+    contract.rules.evaluate_into(event.as_event(), &mut failed);
     for f in failed {
         match f.action {
             Action::Reject => violations.push(Violation::rule(f)),
@@ -223,10 +224,31 @@ fn no_contract() -> Violation {
     Violation::new("NO_CONTRACT", "", "no enforced contract for this topic")
 }
 
-fn decode(entry: &SchemaEntry, payload: &[u8], prefix: &str) -> Result<Value, Violation> {
+/// A decoded payload: Avro read in place (no JSON tree is built per record), JSON parsed.
+#[derive(Debug)]
+enum Decoded<'a> {
+    Avro(Datum<'a>),
+    Json(Value),
+}
+
+impl Decoded<'_> {
+    fn as_event(&self) -> EventRef<'_> {
+        match self {
+            Decoded::Avro(d) => EventRef::Avro(d),
+            Decoded::Json(v) => EventRef::Json(v),
+        }
+    }
+}
+
+fn decode<'a>(
+    entry: &'a SchemaEntry,
+    payload: &'a [u8],
+    prefix: &str,
+) -> Result<Decoded<'a>, Violation> {
     match &entry.parsed {
         ParsedSchema::Avro(schema) => schema
-            .decode(payload)
+            .decode_datum(payload)
+            .map(Decoded::Avro)
             .map_err(|e| Violation::decode(prefix, &e)),
         ParsedSchema::Json(validator) => {
             let value: Value = serde_json::from_slice(payload).map_err(|e| {
@@ -245,7 +267,7 @@ fn decode(entry: &SchemaEntry, payload: &[u8], prefix: &str) -> Result<Value, Vi
                     format!("payload does not match the JSON Schema: {e}"),
                 ));
             }
-            Ok(value)
+            Ok(Decoded::Json(value))
         }
         ParsedSchema::Unsupported(why) => Err(Violation::new(
             &format!("{prefix}UNSUPPORTED_SCHEMA"),
@@ -326,6 +348,8 @@ fn check_key(
 
 #[cfg(test)]
 mod tests {
+    use mesh_contract::rules::Scalar;
+
     use super::*;
 
     const SCHEMA: &str = r#"{"type":"object","required":["id","amount"],
@@ -346,7 +370,11 @@ mod tests {
         let e = entry(SCHEMA);
         let ok =
             br#"{"id":"0b5e6a4c-2f7d-4d8e-9a53-0f6c1f0e2a11","amount":1.5,"items":[{"qty":2}]}"#;
-        assert_eq!(decode(&e, ok, "").expect("valid")["amount"], 1.5);
+        let decoded = decode(&e, ok, "").expect("valid");
+        assert_eq!(
+            decoded.as_event().get("amount").map(|v| v.scalar()),
+            Some(Scalar::Num(1.5))
+        );
 
         let cases: [(&[u8], &str, &str); 4] = [
             (br#"{"id":"0b5e6a4c-2f7d-4d8e-9a53-0f6c1f0e2a11"}"#, "SCHEMA_MISMATCH", "$"),

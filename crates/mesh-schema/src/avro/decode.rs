@@ -1,4 +1,4 @@
-//! Strict Avro binary decoding into a JSON view (for contract rules).
+//! Strict Avro binary decoding into a borrowed [`Datum`] (for contract rules), or a JSON view.
 //!
 //! Strict means every byte is accounted for: a truncated datum, trailing bytes after the datum,
 //! invalid UTF-8 in a string or map key, an out-of-range enum or union index, a non-canonical
@@ -6,12 +6,12 @@
 //! 32 bits is an error naming the path where it happened (`$.items[2].price`). Some decoders
 //! accept several of these silently; the gateway must not, or a corrupt record passes as valid.
 //!
-//! The view: records → objects, enums → their symbol, unions → the chosen branch's value,
-//! bytes/fixed → a string of ISO-8859-1 characters (Avro's JSON encoding), NaN/±Infinity →
-//! the strings `"NaN"`, `"Infinity"`, `"-Infinity"`.
+//! [`AvroSchema::decode_datum`] allocates one `Vec` per record, array and map and borrows
+//! everything else; [`AvroSchema::decode`] turns that into the JSON view ([`Datum::to_json`]).
 
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
+use super::datum::{Datum, Record};
 use super::{AvroSchema, Kind, NodeId};
 
 /// Nesting deeper than this is refused (recursive schemas must not overflow the stack).
@@ -98,8 +98,14 @@ impl From<DecodeErrorKind> for Failure {
 type R<T> = Result<T, Failure>;
 
 impl AvroSchema {
-    /// Decodes one datum (the whole of `bytes`) strictly against this schema.
+    /// Decodes one datum (the whole of `bytes`) strictly against this schema, as its JSON view.
     pub fn decode(&self, bytes: &[u8]) -> Result<Value, DecodeError> {
+        self.decode_datum(bytes).map(|d| d.to_json())
+    }
+
+    /// Decodes one datum (the whole of `bytes`) strictly against this schema, borrowing strings
+    /// from `bytes` and names from the schema.
+    pub fn decode_datum<'a>(&'a self, bytes: &'a [u8]) -> Result<Datum<'a>, DecodeError> {
         let mut d = Decoder {
             schema: self,
             buf: bytes,
@@ -136,19 +142,20 @@ struct Decoder<'a> {
     pos: usize,
 }
 
-impl Decoder<'_> {
+impl<'a> Decoder<'a> {
     fn remaining(&self) -> usize {
         self.buf.len() - self.pos
     }
 
-    fn take(&mut self, n: usize) -> R<&[u8]> {
+    fn take(&mut self, n: usize) -> R<&'a [u8]> {
         if n > self.remaining() {
             return Err(DecodeErrorKind::Truncated {
                 needed: n - self.remaining(),
             }
             .into());
         }
-        let s = &self.buf[self.pos..self.pos + n];
+        let buf = self.buf;
+        let s = &buf[self.pos..self.pos + n];
         self.pos += n;
         Ok(s)
     }
@@ -193,12 +200,10 @@ impl Decoder<'_> {
         Ok(n as usize)
     }
 
-    fn string(&mut self) -> R<String> {
+    fn string(&mut self) -> R<&'a str> {
         let n = self.length()?;
         let bytes = self.take(n)?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| DecodeErrorKind::InvalidUtf8.into())
+        std::str::from_utf8(bytes).map_err(|_| DecodeErrorKind::InvalidUtf8.into())
     }
 
     /// Block count of an array or map: negative counts are followed by the block's byte size.
@@ -214,49 +219,41 @@ impl Decoder<'_> {
         Ok(n as usize)
     }
 
-    fn float(f: f64) -> Value {
-        match Number::from_f64(f) {
-            Some(n) => Value::Number(n),
-            None if f.is_nan() => Value::String("NaN".into()),
-            None if f > 0.0 => Value::String("Infinity".into()),
-            None => Value::String("-Infinity".into()),
-        }
-    }
-
-    fn value(&mut self, id: NodeId, depth: usize) -> R<Value> {
+    fn value(&mut self, id: NodeId, depth: usize) -> R<Datum<'a>> {
         if depth > MAX_DEPTH {
             return Err(DecodeErrorKind::TooDeep.into());
         }
         let schema = self.schema;
         Ok(match &schema.node(id).kind {
-            Kind::Null => Value::Null,
+            Kind::Null => Datum::Null,
             Kind::Boolean => match self.take(1)?[0] {
-                0 => Value::Bool(false),
-                1 => Value::Bool(true),
+                0 => Datum::Boolean(false),
+                1 => Datum::Boolean(true),
                 b => return Err(DecodeErrorKind::BadBoolean(b).into()),
             },
-            Kind::Int => Value::from(self.int()?),
-            Kind::Long => Value::from(self.long()?),
+            // `int` already checked the 32-bit range.
+            Kind::Int => Datum::Int(self.int()? as i32),
+            Kind::Long => Datum::Long(self.long()?),
             Kind::Float => {
                 let b = self.take(4)?;
-                Self::float(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+                Datum::Float(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             }
             Kind::Double => {
                 let b = self.take(8)?;
                 let mut a = [0u8; 8];
                 a.copy_from_slice(b);
-                Self::float(f64::from_le_bytes(a))
+                Datum::Double(f64::from_le_bytes(a))
             }
             Kind::Bytes => {
                 let n = self.length()?;
-                latin1(self.take(n)?)
+                Datum::Bytes(self.take(n)?)
             }
-            Kind::Fixed { size, .. } => latin1(self.take(*size as usize)?),
-            Kind::String => Value::String(self.string()?),
+            Kind::Fixed { size, .. } => Datum::Bytes(self.take(*size as usize)?),
+            Kind::String => Datum::String(self.string()?),
             Kind::Enum { symbols, .. } => {
                 let i = self.int()?;
                 match usize::try_from(i).ok().and_then(|i| symbols.get(i)) {
-                    Some(s) => Value::String(s.clone()),
+                    Some(s) => Datum::Enum(s),
                     None => {
                         return Err(DecodeErrorKind::EnumIndex {
                             index: i,
@@ -296,10 +293,10 @@ impl Decoder<'_> {
                         out.push(v);
                     }
                 }
-                Value::Array(out)
+                Datum::Array(out)
             }
             Kind::Map(item) => {
-                let mut out = Map::new();
+                let mut out = Vec::new();
                 loop {
                     let n = self.block_count()?;
                     if n == 0 {
@@ -310,32 +307,28 @@ impl Decoder<'_> {
                         let v = match self.value(*item, depth + 1) {
                             Ok(v) => v,
                             Err(mut f) => {
-                                f.segs.push(Seg::Key(k));
+                                f.segs.push(Seg::Key(k.to_owned()));
                                 return Err(f);
                             }
                         };
-                        out.insert(k, v);
+                        out.push((k, v));
                     }
                 }
-                Value::Object(out)
+                Datum::Map(out)
             }
             Kind::Record { fields, .. } => {
-                let mut out = Map::new();
+                let mut values = Vec::with_capacity(fields.len());
                 for field in fields {
                     let v = self.value(field.schema, depth + 1).map_err(|mut f| {
                         f.segs.push(Seg::Field(field.name.clone()));
                         f
                     })?;
-                    out.insert(field.name.clone(), v);
+                    values.push(v);
                 }
-                Value::Object(out)
+                Datum::Record(Record { fields, values })
             }
         })
     }
-}
-
-fn latin1(bytes: &[u8]) -> Value {
-    Value::String(bytes.iter().map(|&b| char::from(b)).collect())
 }
 
 #[cfg(test)]

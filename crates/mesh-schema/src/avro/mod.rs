@@ -17,6 +17,7 @@
 
 mod canonical;
 mod compat;
+mod datum;
 mod decode;
 mod defaults;
 mod java_form;
@@ -29,6 +30,7 @@ mod tests;
 
 use crate::SchemaError;
 
+pub use datum::{Datum, Record, float, latin1, non_finite_name};
 pub use decode::{DecodeError, DecodeErrorKind};
 pub use model::{Field, Kind, Name, Named, Node, NodeId, Order};
 

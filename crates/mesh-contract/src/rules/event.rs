@@ -1,0 +1,229 @@
+//! What rules read: an event as a JSON value (JSON Schema payloads, HTTP bodies) or as a decoded
+//! Avro [`Datum`] (borrowed from the payload, so validating an Avro record builds no JSON tree).
+//!
+//! Both read the same way: a `Datum` behaves exactly like its JSON view ([`Datum::to_json`]), so a
+//! rule gives the same verdict whichever form the gateway hands it.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use mesh_schema::avro::{Datum, latin1, non_finite_name};
+use serde_json::Value;
+
+/// An event, or a part of one, as rules see it.
+#[derive(Clone, Copy, Debug)]
+pub enum EventRef<'e> {
+    Json(&'e Value),
+    Avro(&'e Datum<'e>),
+}
+
+impl<'e> From<&'e Value> for EventRef<'e> {
+    fn from(v: &'e Value) -> Self {
+        EventRef::Json(v)
+    }
+}
+
+impl<'e> From<&'e Datum<'e>> for EventRef<'e> {
+    fn from(d: &'e Datum<'e>) -> Self {
+        EventRef::Avro(d)
+    }
+}
+
+/// A value reduced to what the native checks compare.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Scalar<'e> {
+    Null,
+    Bool(bool),
+    /// Any number (the checks compare numbers as `f64`, so `1` equals `1.0`).
+    Num(f64),
+    Str(Cow<'e, str>),
+    /// A list, with its length.
+    List(usize),
+    /// A record, map or object.
+    Object,
+}
+
+impl<'e> EventRef<'e> {
+    /// The member `name` of an object, record or map.
+    pub fn get(self, name: &str) -> Option<EventRef<'e>> {
+        match self {
+            EventRef::Json(v) => v.as_object()?.get(name).map(EventRef::Json),
+            EventRef::Avro(d) => d.get(name).map(EventRef::Avro),
+        }
+    }
+
+    /// Follows a dotted path (pre-split) through objects.
+    pub fn lookup(self, path: &[String]) -> Option<EventRef<'e>> {
+        path.iter().try_fold(self, |v, seg| v.get(seg))
+    }
+
+    pub fn scalar(self) -> Scalar<'e> {
+        match self {
+            EventRef::Json(v) => match v {
+                Value::Null => Scalar::Null,
+                Value::Bool(b) => Scalar::Bool(*b),
+                Value::Number(n) => Scalar::Num(n.as_f64().unwrap_or(f64::NAN)),
+                Value::String(s) => Scalar::Str(Cow::Borrowed(s)),
+                Value::Array(a) => Scalar::List(a.len()),
+                Value::Object(_) => Scalar::Object,
+            },
+            EventRef::Avro(d) => match d {
+                Datum::Null => Scalar::Null,
+                Datum::Boolean(b) => Scalar::Bool(*b),
+                Datum::Int(i) => Scalar::Num(f64::from(*i)),
+                Datum::Long(i) => Scalar::Num(*i as f64),
+                Datum::Float(f) => float_scalar(f64::from(*f)),
+                Datum::Double(f) => float_scalar(*f),
+                Datum::Bytes(b) => Scalar::Str(Cow::Owned(latin1(b))),
+                Datum::String(s) | Datum::Enum(s) => Scalar::Str(Cow::Borrowed(s)),
+                Datum::Array(a) => Scalar::List(a.len()),
+                Datum::Map(_) | Datum::Record(_) => Scalar::Object,
+            },
+        }
+    }
+
+    /// The JSON view (for comparisons with whole lists or objects, and messages).
+    pub fn to_json(self) -> Value {
+        match self {
+            EventRef::Json(v) => v.clone(),
+            EventRef::Avro(d) => d.to_json(),
+        }
+    }
+
+    /// The CEL value of this event (or part).
+    pub fn to_cel(self) -> cel::Value {
+        match self {
+            EventRef::Json(v) => json_to_cel(v),
+            EventRef::Avro(d) => datum_to_cel(d),
+        }
+    }
+
+    /// A CEL map holding only the named members (each present one): what a CEL program that
+    /// reads only `message.<name>` for these names can observe of the event.
+    pub(crate) fn to_cel_members(self, names: &[(String, cel::objects::Key)]) -> cel::Value {
+        let map = names
+            .iter()
+            .filter_map(|(name, key)| Some((key.clone(), self.get(name)?.to_cel())))
+            .collect();
+        cel::Value::Map(cel::objects::Map { map: Arc::new(map) })
+    }
+}
+
+/// Non-finite floats read as the strings Avro's JSON encoding gives them.
+fn float_scalar(f: f64) -> Scalar<'static> {
+    if f.is_finite() {
+        Scalar::Num(f)
+    } else {
+        Scalar::Str(Cow::Borrowed(non_finite_name(f)))
+    }
+}
+
+fn cel_string(s: &str) -> cel::Value {
+    cel::Value::String(Arc::new(s.to_owned()))
+}
+
+fn cel_key(s: &str) -> cel::objects::Key {
+    cel::objects::Key::String(Arc::new(s.to_owned()))
+}
+
+pub fn json_to_cel(v: &Value) -> cel::Value {
+    match v {
+        Value::Null => cel::Value::Null,
+        Value::Bool(b) => cel::Value::Bool(*b),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => cel::Value::Int(i),
+            (None, Some(u)) => cel::Value::UInt(u),
+            _ => cel::Value::Float(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::String(s) => cel_string(s),
+        Value::Array(a) => cel::Value::List(Arc::new(a.iter().map(json_to_cel).collect())),
+        Value::Object(m) => cel::Value::Map(cel::objects::Map {
+            map: Arc::new(
+                m.iter()
+                    .map(|(k, v)| (cel_key(k), json_to_cel(v)))
+                    .collect(),
+            ),
+        }),
+    }
+}
+
+/// The same CEL value [`json_to_cel`] gives for the datum's JSON view, without building it.
+fn datum_to_cel(d: &Datum<'_>) -> cel::Value {
+    let float = |f: f64| {
+        if f.is_finite() {
+            cel::Value::Float(f)
+        } else {
+            cel_string(non_finite_name(f))
+        }
+    };
+    match d {
+        Datum::Null => cel::Value::Null,
+        Datum::Boolean(b) => cel::Value::Bool(*b),
+        Datum::Int(i) => cel::Value::Int(i64::from(*i)),
+        Datum::Long(i) => cel::Value::Int(*i),
+        Datum::Float(f) => float(f64::from(*f)),
+        Datum::Double(f) => float(*f),
+        Datum::Bytes(b) => cel::Value::String(Arc::new(latin1(b))),
+        Datum::String(s) | Datum::Enum(s) => cel_string(s),
+        Datum::Array(a) => cel::Value::List(Arc::new(a.iter().map(datum_to_cel).collect())),
+        Datum::Map(entries) => cel::Value::Map(cel::objects::Map {
+            map: Arc::new(
+                entries
+                    .iter()
+                    .map(|(k, v)| (cel_key(k), datum_to_cel(v)))
+                    .collect(),
+            ),
+        }),
+        Datum::Record(r) => cel::Value::Map(cel::objects::Map {
+            map: Arc::new(
+                r.iter()
+                    .map(|(k, v)| (cel_key(k), datum_to_cel(v)))
+                    .collect(),
+            ),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use mesh_schema::avro::AvroSchema;
+
+    use super::*;
+
+    /// A datum and its JSON view read the same through every accessor.
+    #[test]
+    fn a_datum_reads_like_its_json_view() {
+        let schema = AvroSchema::parse(
+            r#"{"type":"record","name":"R","fields":[
+              {"name":"s","type":"string"},{"name":"i","type":"int"},{"name":"d","type":"double"},
+              {"name":"f","type":"float"},{"name":"b","type":"bytes"},
+              {"name":"e","type":{"type":"enum","name":"E","symbols":["A","B"]}},
+              {"name":"u","type":["null","long"]},
+              {"name":"m","type":{"type":"map","values":"int"}},
+              {"name":"a","type":{"type":"array","items":"string"}}]}"#,
+        )
+        .expect("schema");
+        let mut bytes = vec![2, b'x', 6];
+        bytes.extend(f64::NAN.to_le_bytes());
+        bytes.extend(1.5f32.to_le_bytes());
+        bytes.extend([4, 0xe9, 0x41, 2, 2, 84]);
+        // map {"k": 1, "k": 2} (the last value wins), then array ["p"]
+        bytes.extend([4, 2, b'k', 2, 2, b'k', 4, 0, 2, 2, b'p', 0]);
+        let datum = schema.decode_datum(&bytes).expect("decodes");
+        let json = datum.to_json();
+        let (a, j) = (EventRef::from(&datum), EventRef::from(&json));
+        for name in ["s", "i", "d", "f", "b", "e", "u", "m", "a", "missing"] {
+            let (x, y) = (a.get(name), j.get(name));
+            assert_eq!(x.map(|v| v.scalar()), y.map(|v| v.scalar()), "{name}");
+            assert_eq!(x.map(|v| v.to_cel()), y.map(|v| v.to_cel()), "{name}");
+            assert_eq!(x.map(|v| v.to_json()), y.map(|v| v.to_json()), "{name}");
+        }
+        let path = ["m".to_owned(), "k".to_owned()];
+        assert_eq!(a.lookup(&path).map(|v| v.scalar()), Some(Scalar::Num(2.0)));
+        assert_eq!(
+            a.get("d").map(|v| v.scalar()),
+            Some(Scalar::Str("NaN".into()))
+        );
+        assert_eq!(a.to_cel(), j.to_cel());
+    }
+}
