@@ -18,6 +18,8 @@
 //!    as `scripts/test` does): the gateway at least once draining that backlog, sampling the
 //!    process's RSS (`/proc/self/status`) every 100 ms: max RSS and records/s.
 //!
+//! Phase 1 runs `BENCH_ROUNDS` (default 3) rounds, alternating which loop goes first, each loop
+//! on a fresh consumer group, and reports each round and the median ratio.
 //! Defaults are small (20 000 records, batch 500, 3 s latency phase: `BENCH_LATENCY_SECONDS`;
 //! `BENCH_LATENCY_RATE` overrides the rate; `BENCH_FETCH_WAIT_MS` sets `fetch.wait.max.ms`).
 //! The mock keeps 5 MiB per partition, so keep `BENCH_RECORDS` ≲ 120 000.
@@ -243,62 +245,77 @@ async fn run() {
          exactly once, librdkafka mock cluster (in-process), {cores} cores"
     );
 
-    // 1a. The plain copy loop.
-    let copy_out = h.cluster.unique_topic("bench-copy", PARTITIONS).await;
-    let txn = TestCluster::unique_name("bench-copy-txn");
-    let mode = DeliveryMode::ExactlyOnce {
-        transactional_id: txn,
-    };
-    let mut cfg = PipelineConfig::new("bench", &TestCluster::unique_name("copy"), &[&raw], mode);
-    cfg.assignment = Assignment::Partitions((0..PARTITIONS).map(|p| (raw.clone(), p)).collect());
-    cfg.max_batch_records = batch;
-    cfg.max_batch_wait = Duration::from_millis(100);
-    let progress = Progress::new(&raw, n);
-    let pipeline = Pipeline::new(fetch_wait(h.cluster.kafka_config()), cfg, Copy(copy_out));
-    let shutdown = Shutdown::new();
-    let start = Instant::now();
-    let task = tokio::spawn(pipeline.observer(progress.clone()).run(shutdown.clone()));
-    let copy = progress.wait("copy", start).await;
-    shutdown.cancel();
-    task.await.expect("copy task").expect("copy stops cleanly");
-
-    // 1b. The gateway on the same records.
+    // 1. Rounds of (copy loop, gateway) on the same records, the order alternating, so a burst
+    // of load from elsewhere on the machine skews one round, not the comparison.
+    let rounds = env("BENCH_ROUNDS", 3).max(1);
     h.apply_contract(Some(&h.contract));
-    let mut config = h.config(Delivery::ExactlyOnce);
-    config.max_batch_records = batch;
-    config.max_batch_wait = Duration::from_millis(100);
-    let progress = Progress::new(&raw, n);
-    let shutdown = Shutdown::new();
-    let start = Instant::now();
-    let g = mesh_gateway::Gateway::default().observer(progress.clone());
-    let kafka = fetch_wait(h.kafka());
-    let _gw = g.start(config, kafka, &shutdown).await.expect("gateway");
-    let gateway = progress.wait("gateway", start).await;
+    let mut results = Vec::new();
+    let mut live: Option<Shutdown> = None;
+    for round in 0..rounds {
+        let mut copy = None;
+        let mut gateway = None;
+        for copy_turn in [round % 2 == 0, round % 2 != 0] {
+            if let Some(s) = live.take() {
+                s.cancel();
+                s.drain(Duration::from_secs(10)).await;
+            }
+            if copy_turn {
+                copy = Some(copy_round(&h, &raw, n, batch).await);
+            } else {
+                let (times, shutdown) = gateway_round(&h, n, batch).await;
+                gateway = Some(times);
+                live = Some(shutdown);
+            }
+        }
+        results.push((copy.expect("copy ran"), gateway.expect("gateway ran")));
+    }
+    // The last gateway keeps running for the latency phase.
+    let shutdown = live.expect("a gateway runs");
 
     println!();
-    println!("| Run | Total (s) | Records/s | From first commit (s) | Records/s |");
-    println!("|---|---:|---:|---:|---:|");
+    println!(
+        "| Round (order) | Copy loop records/s (total / from first commit) | Gateway records/s (total / from first commit) | Ratio (total / from first commit) |"
+    );
+    println!("|---|---:|---:|---:|");
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
-    for (label, (total, steady)) in [("plain copy loop", copy), ("gateway", gateway)] {
-        let (t, s) = (total.as_secs_f64(), steady.as_secs_f64());
+    let mut ratios = Vec::new();
+    let mut steady_ratios = Vec::new();
+    let mut gateway_steady = Vec::new();
+    for (i, (copy, gateway)) in results.iter().enumerate() {
+        let ratio = copy.0.as_secs_f64() / gateway.0.as_secs_f64();
+        let steady = copy.1.as_secs_f64() / gateway.1.as_secs_f64();
+        let order = if i % 2 == 0 {
+            "copy first"
+        } else {
+            "gateway first"
+        };
         println!(
-            "| {label} | {t:.2} | {:.0} | {s:.2} | {:.0} |",
-            rate(total),
-            rate(steady)
+            "| {} ({order}) | {:.0} / {:.0} | {:.0} / {:.0} | {ratio:.2} / {steady:.2} |",
+            i + 1,
+            rate(copy.0),
+            rate(copy.1),
+            rate(gateway.0),
+            rate(gateway.1)
         );
+        ratios.push(ratio);
+        steady_ratios.push(steady);
+        gateway_steady.push(rate(gateway.1));
     }
-    let ratio = copy.0.as_secs_f64() / gateway.0.as_secs_f64();
-    let steady_ratio = copy.1.as_secs_f64() / gateway.1.as_secs_f64();
-    println!("\nratio gateway / copy: {ratio:.2} (total), {steady_ratio:.2} (from first commit)");
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "\nratio gateway / copy, median of {rounds} rounds: {:.2} (total), {:.2} (from first commit)",
+        median(&mut ratios),
+        median(&mut steady_ratios)
+    );
+    let gateway_rate = median(&mut gateway_steady);
 
     // 2. Added latency at half the gateway's max rate.
     // `BENCH_LATENCY_RATE` overrides the rate (records/s), to see how latency depends on it.
     let half = env("BENCH_LATENCY_RATE", 0) as f64;
-    let half = if half > 0.0 {
-        half
-    } else {
-        rate(gateway.1) / 2.0
-    };
+    let half = if half > 0.0 { half } else { gateway_rate / 2.0 };
     let validated = h.contract.topics.validated.clone();
     let lat = tokio::task::block_in_place(|| latency(&h, &validated, half, lat_secs));
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
@@ -311,6 +328,43 @@ async fn run() {
         ms(lat[lat.len() - 1])
     );
     shutdown.cancel();
+}
+
+/// The plain copy loop over `raw` (a new group and output topic): (total, from first commit).
+async fn copy_round(h: &Harness, raw: &str, n: usize, batch: usize) -> (Duration, Duration) {
+    let copy_out = h.cluster.unique_topic("bench-copy", PARTITIONS).await;
+    let txn = TestCluster::unique_name("bench-copy-txn");
+    let mode = DeliveryMode::ExactlyOnce {
+        transactional_id: txn,
+    };
+    let mut cfg = PipelineConfig::new("bench", &TestCluster::unique_name("copy"), &[raw], mode);
+    cfg.assignment = Assignment::Partitions((0..PARTITIONS).map(|p| (raw.to_owned(), p)).collect());
+    cfg.max_batch_records = batch;
+    cfg.max_batch_wait = Duration::from_millis(100);
+    let progress = Progress::new(raw, n);
+    let pipeline = Pipeline::new(fetch_wait(h.cluster.kafka_config()), cfg, Copy(copy_out));
+    let shutdown = Shutdown::new();
+    let start = Instant::now();
+    let task = tokio::spawn(pipeline.observer(progress.clone()).run(shutdown.clone()));
+    let times = progress.wait("copy", start).await;
+    shutdown.cancel();
+    task.await.expect("copy task").expect("copy stops cleanly");
+    times
+}
+
+/// The gateway (a new consumer group) over the contract's raw topic: (total, from first
+/// commit), and the shutdown that stops it.
+async fn gateway_round(h: &Harness, n: usize, batch: usize) -> ((Duration, Duration), Shutdown) {
+    let mut config = h.config(Delivery::ExactlyOnce);
+    config.max_batch_records = batch;
+    config.max_batch_wait = Duration::from_millis(100);
+    let progress = Progress::new(&h.contract.topics.raw, n);
+    let shutdown = Shutdown::new();
+    let start = Instant::now();
+    let g = mesh_gateway::Gateway::default().observer(progress.clone());
+    let kafka = fetch_wait(h.kafka());
+    let _gw = g.start(config, kafka, &shutdown).await.expect("gateway");
+    (progress.wait("gateway", start).await, shutdown)
 }
 
 /// `VmRSS` of this process, in KiB.

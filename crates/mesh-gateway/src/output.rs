@@ -41,12 +41,15 @@ pub struct Source<'a> {
 }
 
 fn base(topic: &str, src: &Source<'_>) -> OutRecord {
+    // Sized once for the input's headers and every header the gateway adds.
+    let mut headers = Vec::with_capacity(src.headers.len() + 16);
+    headers.extend(src.headers.iter().cloned());
     OutRecord {
         topic: topic.to_owned(),
         partition: None,
         key: src.key.map(<[u8]>::to_vec),
         payload: src.value.map(<[u8]>::to_vec),
-        headers: src.headers.clone(),
+        headers,
         timestamp: src.timestamp,
     }
     .header(SOURCE_TOPIC, src.topic)

@@ -34,6 +34,8 @@ pub struct GatewayProcessor {
     pub(crate) quality: QualityWindows,
     /// partition → when its last heartbeat was emitted.
     last_heartbeat: HashMap<i32, Instant>,
+    /// product id → its record counters.
+    counters: HashMap<String, metrics::ProductCounters>,
 }
 
 impl std::fmt::Debug for GatewayProcessor {
@@ -57,6 +59,7 @@ impl GatewayProcessor {
             progress_topic: progress_topic.to_owned(),
             quality,
             last_heartbeat: HashMap::new(),
+            counters: HashMap::new(),
         }
     }
 }
@@ -111,6 +114,11 @@ impl Processor for GatewayProcessor {
             headers,
         };
         let bytes = r.payload().map_or(0, <[u8]>::len) + r.key().map_or(0, <[u8]>::len);
+        if !self.counters.contains_key(&product.product_id) {
+            let c = metrics::ProductCounters::new(&product.product_id);
+            self.counters.insert(product.product_id.clone(), c);
+        }
+        let counters = &self.counters[&product.product_id];
         let mut out = Vec::with_capacity(2);
         match outcome {
             Outcome::Valid {
@@ -118,7 +126,7 @@ impl Processor for GatewayProcessor {
                 schema_id,
                 warnings,
             } => {
-                metrics::record(&product.product_id, "valid", bytes);
+                counters.record(true, bytes);
                 self.quality
                     .valid(&product.product_id, &warnings, bytes, timestamp);
                 out.push(output::validated(&src, &contract, schema_id));
@@ -128,7 +136,7 @@ impl Processor for GatewayProcessor {
                 schema_id,
                 violations,
             } => {
-                metrics::record(&product.product_id, "rejected", bytes);
+                counters.record(false, bytes);
                 self.quality
                     .rejected(&product.product_id, &violations, bytes, timestamp);
                 out.push(output::dead_letter(

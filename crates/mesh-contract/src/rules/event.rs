@@ -7,6 +7,12 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use std::collections::HashMap;
+
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt,
+};
+use cel::common::value::Val;
 use mesh_schema::avro::{Datum, latin1, non_finite_name};
 use serde_json::Value;
 
@@ -98,14 +104,98 @@ impl<'e> EventRef<'e> {
         }
     }
 
+    /// The value as cel's own representation, borrowing strings and names from the event:
+    /// what a CEL variable holds. (Binding a [`cel::Value`] converts it to this again, copying
+    /// every string; building it directly halves the cost of a CEL rule.)
+    pub(crate) fn to_val(self) -> Box<dyn Val + 'e> {
+        match self {
+            EventRef::Json(v) => json_val(v),
+            EventRef::Avro(d) => datum_val(d),
+        }
+    }
+
     /// A CEL map holding only the named members (each present one): what a CEL program that
     /// reads only `message.<name>` for these names can observe of the event.
-    pub(crate) fn to_cel_members(self, names: &[(String, cel::objects::Key)]) -> cel::Value {
-        let map = names
+    pub(crate) fn to_val_members(self, names: &[String]) -> Box<dyn Val + 'e> {
+        let map: HashMap<CelMapKey<'e>, Box<dyn Val + 'e>> = names
             .iter()
-            .filter_map(|(name, key)| Some((key.clone(), self.get(name)?.to_cel())))
+            .filter_map(|name| {
+                let (key, v) = match self {
+                    EventRef::Json(o) => o
+                        .as_object()?
+                        .get_key_value(name.as_str())
+                        .map(|(k, v)| (k.as_str(), EventRef::Json(v)))?,
+                    EventRef::Avro(Datum::Record(r)) => r
+                        .iter()
+                        .find(|(k, _)| *k == name)
+                        .map(|(k, v)| (k, EventRef::Avro(v)))?,
+                    EventRef::Avro(Datum::Map(entries)) => entries
+                        .iter()
+                        .rev()
+                        .find(|(k, _)| *k == name)
+                        .map(|(k, v)| (*k, EventRef::Avro(v)))?,
+                    EventRef::Avro(_) => return None,
+                };
+                Some((CelMapKey::from(key), v.to_val()))
+            })
             .collect();
-        cel::Value::Map(cel::objects::Map { map: Arc::new(map) })
+        Box::new(CelMap::from(map))
+    }
+}
+
+fn str_val(s: &str) -> Box<dyn Val + '_> {
+    Box::new(CelString::from(s))
+}
+
+fn float_val(f: f64) -> Box<dyn Val + 'static> {
+    if f.is_finite() {
+        Box::new(CelDouble::from(f))
+    } else {
+        str_val(non_finite_name(f))
+    }
+}
+
+fn json_val(v: &Value) -> Box<dyn Val + '_> {
+    match v {
+        Value::Null => Box::new(CelNull),
+        Value::Bool(b) => Box::new(CelBool::from(*b)),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Box::new(CelInt::from(i)),
+            (None, Some(u)) => Box::new(CelUInt::from(u)),
+            _ => Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
+        },
+        Value::String(s) => str_val(s),
+        Value::Array(a) => Box::new(CelList::from(a.iter().map(json_val).collect::<Vec<_>>())),
+        Value::Object(m) => Box::new(CelMap::from(
+            m.iter()
+                .map(|(k, v)| (CelMapKey::from(k.as_str()), json_val(v)))
+                .collect::<HashMap<_, _>>(),
+        )),
+    }
+}
+
+fn datum_val<'e>(d: &'e Datum<'e>) -> Box<dyn Val + 'e> {
+    match d {
+        Datum::Null => Box::new(CelNull),
+        Datum::Boolean(b) => Box::new(CelBool::from(*b)),
+        Datum::Int(i) => Box::new(CelInt::from(i64::from(*i))),
+        Datum::Long(i) => Box::new(CelInt::from(*i)),
+        Datum::Float(f) => float_val(f64::from(*f)),
+        Datum::Double(f) => float_val(*f),
+        Datum::Bytes(b) => Box::new(CelString::from(latin1(b))),
+        Datum::String(s) | Datum::Enum(s) => str_val(s),
+        Datum::Array(a) => Box::new(CelList::from(a.iter().map(datum_val).collect::<Vec<_>>())),
+        Datum::Map(entries) => Box::new(CelMap::from(
+            entries
+                .iter()
+                .map(|(k, v)| (CelMapKey::from(*k), datum_val(v)))
+                .collect::<HashMap<_, _>>(),
+        )),
+        Datum::Record(r) => Box::new(CelMap::from(
+            r.iter()
+                .map(|(k, v)| (CelMapKey::from(k), datum_val(v)))
+                .collect::<HashMap<_, _>>(),
+        )),
     }
 }
 
@@ -217,6 +307,9 @@ mod tests {
             assert_eq!(x.map(|v| v.scalar()), y.map(|v| v.scalar()), "{name}");
             assert_eq!(x.map(|v| v.to_cel()), y.map(|v| v.to_cel()), "{name}");
             assert_eq!(x.map(|v| v.to_json()), y.map(|v| v.to_json()), "{name}");
+            // cel's own values, built directly, are the same CEL values.
+            let val = |v: EventRef<'_>| cel::Value::try_from(v.to_val().as_ref()).expect("cel");
+            assert_eq!(x.map(val), y.map(|v| v.to_cel()), "{name}");
         }
         let path = ["m".to_owned(), "k".to_owned()];
         assert_eq!(a.lookup(&path).map(|v| v.scalar()), Some(Scalar::Num(2.0)));

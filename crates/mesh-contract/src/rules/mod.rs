@@ -6,6 +6,7 @@
 //! returns *every* violation, not just the first. Messages describe the constraint and never
 //! include the field's value, so PII cannot leak into DLQ headers.
 
+mod cel_fast;
 mod cel_fields;
 mod event;
 mod format;
@@ -45,8 +46,8 @@ pub struct CompiledRules {
 enum CelInput {
     /// No CEL rules.
     None,
-    /// Only these members of `message` (name, and the CEL key made once).
-    Members(Vec<(String, cel::objects::Key)>),
+    /// Only these members of `message`.
+    Members(Vec<String>),
     /// The whole message.
     Whole,
 }
@@ -74,7 +75,8 @@ enum Native {
     Pattern(regex::Regex),
     Enum(Vec<Value>),
     Format(Format),
-    Cel(Box<Program>),
+    /// The program, and its native fast path when the expression has a supported shape.
+    Cel(Box<Program>, Option<cel_fast::Fast>),
 }
 
 impl CompiledRules {
@@ -110,7 +112,8 @@ impl CompiledRules {
                             all.extend(more);
                             all
                         });
-                    Native::Cel(Box::new(program))
+                    let fast = cel_fast::compile(program.expression());
+                    Native::Cel(Box::new(program), fast)
                 }
             };
             let path = spec
@@ -127,15 +130,7 @@ impl CompiledRules {
         let cel = match (has_cel, members) {
             (false, _) => CelInput::None,
             (true, None) => CelInput::Whole,
-            (true, Some(names)) => CelInput::Members(
-                names
-                    .into_iter()
-                    .map(|n| {
-                        let key = cel::objects::Key::String(std::sync::Arc::new(n.clone()));
-                        (n, key)
-                    })
-                    .collect(),
-            ),
+            (true, Some(names)) => CelInput::Members(names.into_iter().collect()),
         };
         Ok(Self { rules: out, cel })
     }
@@ -159,13 +154,17 @@ impl CompiledRules {
     /// and there are no CEL rules).
     pub fn evaluate_into<'e>(&self, event: impl Into<EventRef<'e>>, out: &mut Vec<Violation>) {
         let event = event.into();
-        // The event is converted to a CEL value once, for all CEL rules, and only as far as
-        // they can read it.
-        let cel_message = match &self.cel {
-            CelInput::None => None,
-            CelInput::Members(names) => Some(event.to_cel_members(names)),
-            CelInput::Whole => Some(event.to_cel()),
-        };
+        match self.cel {
+            CelInput::None => self.run(event, None, out),
+            _ => ROOT.with(|root| self.run(event, Some(root), out)),
+        }
+    }
+
+    fn run(&self, event: EventRef<'_>, root: Option<&Context<'_, '_>>, out: &mut Vec<Violation>) {
+        // The scope the CEL rules cel itself evaluates run in, made on first need: the event
+        // is converted once (only as far as the CEL rules can read it, straight to cel's own
+        // values, borrowing its strings) and bound once.
+        let mut scope = None;
         for c in &self.rules {
             let field = if c.spec.kind == RuleKind::Record {
                 Some(event)
@@ -173,11 +172,23 @@ impl CompiledRules {
                 event.lookup(&c.path)
             };
             let failure = match &c.check {
-                Native::Cel(program) => eval_cel(
-                    program,
-                    cel_message.as_ref(),
-                    (c.spec.kind == RuleKind::Field).then_some(field),
-                ),
+                Native::Cel(program, fast) => {
+                    let value = (c.spec.kind == RuleKind::Field).then_some(field);
+                    match fast.as_ref().and_then(|f| f.eval(event, value.flatten())) {
+                        Some(true) => None,
+                        Some(false) => Some(CONDITION_FALSE.to_owned()),
+                        None => {
+                            let scope = scope.get_or_insert_with(|| {
+                                root.map(|root| {
+                                    let mut s = root.new_inner_scope();
+                                    s.add_variable_as_val("message", self.message(event));
+                                    s
+                                })
+                            });
+                            eval_cel(program, scope.as_ref(), value)
+                        }
+                    }
+                }
                 check => check_native(check, field),
             };
             if let Some(message) = failure {
@@ -191,7 +202,17 @@ impl CompiledRules {
             }
         }
     }
+
+    /// The `message` variable: the members the CEL rules read, or the whole event.
+    fn message<'e>(&self, event: EventRef<'e>) -> Box<dyn cel::common::value::Val + 'e> {
+        match &self.cel {
+            CelInput::Members(names) => event.to_val_members(names),
+            CelInput::None | CelInput::Whole => event.to_val(),
+        }
+    }
 }
+
+const CONDITION_FALSE: &str = "condition is false";
 
 /// `None` = passed; `Some(message)` = failed. Only `Required` fails on a missing or null field;
 /// the other checks apply to values that are present.
@@ -207,7 +228,7 @@ fn check_native(check: &Native, value: Option<EventRef<'_>>) -> Option<String> {
         _ => None,
     };
     match check {
-        Native::Required | Native::Cel(_) => None,
+        Native::Required | Native::Cel(..) => None,
         Native::Min(min, excl) => match number {
             None => Some("must be a number".into()),
             Some(n) if (*excl && n <= *min) || (!*excl && n < *min) => {
@@ -281,25 +302,29 @@ fn render_values(values: &[Value]) -> String {
 /// `field`: `None` for a record rule; `Some(value)` for a field rule (a missing field is `null`).
 fn eval_cel(
     program: &Program,
-    message: Option<&cel::Value>,
+    scope: Option<&Context<'_, '_>>,
     field: Option<Option<EventRef<'_>>>,
 ) -> Option<String> {
-    let Some(message) = message else {
+    let Some(scope) = scope else {
         return Some("internal: CEL rule without a converted event".into());
     };
-    ROOT.with(|root| {
-        let mut ctx = root.new_inner_scope();
-        ctx.add_variable_from_value("message", message.clone());
-        if let Some(v) = field {
-            ctx.add_variable_from_value("value", v.map_or(cel::Value::Null, EventRef::to_cel));
+    let result = match field {
+        Some(v) => {
+            let mut inner = scope.new_inner_scope();
+            match v {
+                Some(v) => inner.add_variable_as_val("value", v.to_val()),
+                None => inner.add_variable_from_value("value", cel::Value::Null),
+            }
+            program.execute(&inner)
         }
-        match program.execute(&ctx) {
-            Ok(cel::Value::Bool(true)) => None,
-            Ok(cel::Value::Bool(false)) => Some("condition is false".into()),
-            Ok(other) => Some(format!("condition returned {other:?}, not a boolean")),
-            Err(e) => Some(format!("condition failed: {e}")),
-        }
-    })
+        None => program.execute(scope),
+    };
+    match result {
+        Ok(cel::Value::Bool(true)) => None,
+        Ok(cel::Value::Bool(false)) => Some(CONDITION_FALSE.into()),
+        Ok(other) => Some(format!("condition returned {other:?}, not a boolean")),
+        Err(e) => Some(format!("condition failed: {e}")),
+    }
 }
 
 thread_local! {
