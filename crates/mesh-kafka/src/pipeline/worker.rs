@@ -292,7 +292,11 @@ impl Worker {
             // partitions are checked here, before any of their records is handled.
             expected.track(consumer);
             if expected.has_pending() {
-                let lost = expected.check_assigned(consumer, self.config.client_timeout);
+                let lost: Vec<_> = expected
+                    .check_assigned(consumer, self.config.client_timeout)
+                    .into_iter()
+                    .filter_map(|l| clamp_to_batch(l, batch, expected))
+                    .collect();
                 if !lost.is_empty() {
                     for l in &lost {
                         batch
@@ -424,4 +428,19 @@ impl Worker {
             thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// A partition re-assigned in the middle of a batch that already read some of its records:
+/// those were read, not lost, so a loss found at the re-assignment ends before them.
+fn clamp_to_batch(
+    mut lost: LostRange,
+    batch: &Batch,
+    expected: &mut Expected,
+) -> Option<LostRange> {
+    let key = (lost.topic.clone(), lost.partition);
+    if let Some((first, last)) = batch.summary.inputs.get(&key) {
+        expected.rewound(&lost.topic, lost.partition, last + 1);
+        lost.to = lost.to.min(first - 1);
+    }
+    (lost.from <= lost.to).then_some(lost)
 }
