@@ -17,6 +17,7 @@
 //! reported.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -38,19 +39,27 @@ pub(super) enum Change {
 /// Consumer context recording assignment changes; the worker drains them after each poll (the
 /// callback runs inside `poll`, on the worker thread, which returns right after it).
 #[derive(Debug, Default)]
-pub(super) struct Rebalances(Mutex<Vec<Change>>);
+pub(super) struct Rebalances {
+    /// Set with each change, so the per-record check is one atomic load.
+    changed: AtomicBool,
+    changes: Mutex<Vec<Change>>,
+}
 
 impl Rebalances {
     /// Notes partitions assigned without a rebalance (`assign`).
     pub(super) fn push(&self, change: Change) {
-        self.0
+        self.changes
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(change);
+        self.changed.store(true, Ordering::Release);
     }
 
     fn take(&self) -> Vec<Change> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(PoisonError::into_inner))
+        if !self.changed.load(Ordering::Relaxed) || !self.changed.swap(false, Ordering::Acquire) {
+            return Vec::new();
+        }
+        std::mem::take(&mut *self.changes.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
