@@ -135,14 +135,14 @@ fn start(
     tokio::task::JoinHandle<Result<(), mesh_kafka::KafkaError>>,
 ) {
     let seen = Seen::default();
-    let mut config = PipelineConfig::new(
-        "loss-test",
-        group,
-        &[topic],
+    let mode = if cluster.supports_transactions() {
         DeliveryMode::ExactlyOnce {
             transactional_id: TestCluster::unique_name("loss-tx"),
-        },
-    );
+        }
+    } else {
+        DeliveryMode::AtLeastOnce
+    };
+    let mut config = PipelineConfig::new("loss-test", group, &[topic], mode);
     if !opts.subscribe {
         config.assignment = Assignment::Partitions(vec![(topic.to_owned(), 0)]);
     }
@@ -405,4 +405,31 @@ async fn an_abandoned_loss_report_is_retried_and_committed_once() {
         (low..high).collect::<Vec<_>>()
     );
     assert_eq!(committed_offset(&cluster, &topic, &group), Some(high));
+}
+
+/// Runs on the real-broker suite too (tansu: consumer groups, no transactions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_committed_offset_beyond_the_log_end_restarts_at_the_log_start_without_loss() {
+    let cluster = TestCluster::start();
+    let topic = cluster.unique_topic("recreated", 1).await;
+    let out = cluster.unique_topic("loss-out", 1).await;
+    let records: Vec<_> = (0..5)
+        .map(|i| (None, format!("r{i}").into_bytes()))
+        .collect();
+    cluster.produce(&topic, records).await;
+    // The group had read far into a previous incarnation of the topic.
+    let group = TestCluster::unique_name("recreated-group");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(&topic, 0, Offset::Offset(1000))
+        .unwrap();
+    client(&cluster, &group)
+        .commit(&tpl, CommitMode::Sync)
+        .expect("commit");
+    let opts = Opts {
+        subscribe: true,
+        ..Opts::default()
+    };
+    let seen = run(&cluster, &topic, &out, &group, Some(4), opts).await;
+    assert!(seen.losses.lock().unwrap().is_empty());
+    assert_eq!(*seen.offsets.lock().unwrap(), (0..5).collect::<Vec<_>>());
 }

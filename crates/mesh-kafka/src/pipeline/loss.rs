@@ -188,11 +188,16 @@ impl Expected {
             };
             if c > high {
                 // The log is shorter than what the group consumed: the topic was deleted and
-                // re-created (or truncated). auto.offset.reset=earliest re-reads it from its
-                // start; what the group had read of the old log is unknowable here.
+                // re-created (or truncated); what the group had read of the old log is
+                // unknowable here. Kafka answers a fetch there with OFFSET_OUT_OF_RANGE, so
+                // auto.offset.reset=earliest would re-read from the start; we seek there
+                // ourselves because not every broker does (tansu 0.6 just returns nothing).
                 tracing::warn!(%topic, partition, committed = c, low, high,
                     "committed offset beyond the log end (topic re-created or truncated?); \
                      consumption restarts at the log start");
+                if let Err(e) = consumer.seek(&topic, partition, Offset::Offset(low), timeout) {
+                    tracing::warn!(%topic, partition, error = %e, "seek to the log start failed");
+                }
                 self.rewound(&topic, partition, low);
             } else if c < low {
                 self.rewound(&topic, partition, low);
