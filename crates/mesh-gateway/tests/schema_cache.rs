@@ -47,7 +47,7 @@ async fn a_deleted_version_stops_validating_within_the_ttl() {
     config.schema_cache_ttl = TTL;
     h.apply_contract(Some(&h.contract));
     let shutdown = Shutdown::new();
-    h.start(config, None, &shutdown).await;
+    let gw = h.start(config, None, &shutdown).await;
     let topics = h.contract.topics.clone();
 
     h.produce_raw(&topics.raw, vec![order(&h, 1)]);
@@ -60,7 +60,14 @@ async fn a_deleted_version_stops_validating_within_the_ttl() {
         .await
         .unwrap();
     assert!(resp.status().is_success(), "{}", resp.status());
-    tokio::time::sleep(TTL * 3).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while refreshes(gw.addr, "changed").await < 1.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no refresh saw the deletion"
+        );
+        tokio::time::sleep(TTL / 3).await;
+    }
 
     h.produce_raw(&topics.raw, vec![order(&h, 2)]);
     let dlq = wait_records(&h, &topics.dlq, 1).await;
@@ -72,8 +79,9 @@ async fn a_deleted_version_stops_validating_within_the_ttl() {
     shutdown.cancel();
 }
 
-/// The gateway's counter of refresh passes that could not reach the registry.
-async fn unavailable_refreshes(addr: std::net::SocketAddr) -> f64 {
+/// The gateway's counter of refresh passes with `outcome` (the recorder is per process; only
+/// the outage test makes `unavailable`, only the deletion test `changed`).
+async fn refreshes(addr: std::net::SocketAddr, outcome: &str) -> f64 {
     let text = reqwest::get(format!("http://{addr}/metrics"))
         .await
         .unwrap()
@@ -83,7 +91,7 @@ async fn unavailable_refreshes(addr: std::net::SocketAddr) -> f64 {
     text.lines()
         .filter(|l| {
             l.starts_with("mesh_gateway_schema_refreshes_total")
-                && l.contains("outcome=\"unavailable\"")
+                && l.contains(&format!("outcome=\"{outcome}\""))
         })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
@@ -103,9 +111,9 @@ async fn a_registry_outage_during_refresh_keeps_validating_with_cached_schemas()
     wait_records(&h, &topics.validated, 1).await;
 
     h.registry_shutdown.cancel();
-    let before = unavailable_refreshes(gw.addr).await;
+    let before = refreshes(gw.addr, "unavailable").await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while unavailable_refreshes(gw.addr).await <= before {
+    while refreshes(gw.addr, "unavailable").await <= before {
         assert!(
             std::time::Instant::now() < deadline,
             "no refresh failed although the registry is down"
