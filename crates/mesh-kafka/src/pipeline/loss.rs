@@ -189,15 +189,13 @@ impl Expected {
             if c > high {
                 // The log is shorter than what the group consumed: the topic was deleted and
                 // re-created (or truncated); what the group had read of the old log is
-                // unknowable here. Kafka answers a fetch there with OFFSET_OUT_OF_RANGE, so
-                // auto.offset.reset=earliest would re-read from the start; we seek there
-                // ourselves because not every broker does (tansu 0.6 just returns nothing).
+                // unknowable here. Kafka answers the fetch with OFFSET_OUT_OF_RANGE and
+                // auto.offset.reset=earliest re-reads from the start. No seek of our own: a
+                // broker under-reporting its high watermark (tansu 0.6) would then replay the
+                // whole partition.
                 tracing::warn!(%topic, partition, committed = c, low, high,
                     "committed offset beyond the log end (topic re-created or truncated?); \
-                     consumption restarts at the log start");
-                if let Err(e) = consumer.seek(&topic, partition, Offset::Offset(low), timeout) {
-                    tracing::warn!(%topic, partition, error = %e, "seek to the log start failed");
-                }
+                     the broker's offset reset restarts consumption at the log start");
                 self.rewound(&topic, partition, low);
             } else if c < low {
                 self.rewound(&topic, partition, low);
