@@ -63,6 +63,10 @@ pub struct GatewayConfig {
     /// HTTP produce: how long a subject's latest schema id is cached.
     #[serde(with = "humantime_serde")]
     pub latest_schema_ttl: Duration,
+    /// How often cached schema ids are re-checked for being live versions of their subjects
+    /// (a soft-deleted version stops validating within this time); `0s` never re-checks.
+    #[serde(with = "humantime_serde")]
+    pub schema_cache_ttl: Duration,
 }
 
 impl Default for GatewayConfig {
@@ -89,6 +93,7 @@ impl Default for GatewayConfig {
             idempotency_ttl: Duration::from_secs(600),
             idempotency_max_keys: 100_000,
             latest_schema_ttl: Duration::from_secs(5),
+            schema_cache_ttl: Duration::from_secs(60),
         }
     }
 }

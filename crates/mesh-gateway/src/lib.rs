@@ -103,11 +103,15 @@ impl Gateway {
         let set = contracts::ContractSet::default();
         let schemas: Arc<dyn registry::SchemaLookup> = match self.schemas {
             Some(s) => s,
-            None => Arc::new(registry::RegistryClient::new(
-                &config.registry_url,
-                config.registry_timeout,
-                tokio::runtime::Handle::current(),
-            )?),
+            None => {
+                let client = Arc::new(registry::RegistryClient::new(
+                    &config.registry_url,
+                    config.registry_timeout,
+                    tokio::runtime::Handle::current(),
+                )?);
+                client.spawn_refresh(config.schema_cache_ttl, shutdown);
+                client
+            }
         };
         let produce = Arc::new(produce::ProduceState {
             latest: registry::LatestIds::new(

@@ -14,6 +14,7 @@ pub const CONTRACT_ERRORS: &str = "mesh_gateway_contract_errors_total";
 pub const LAST_EVENT_TIME: &str = "mesh_gateway_last_event_time_seconds";
 pub const LATENCY_P99: &str = "mesh_gateway_latency_p99_seconds";
 pub const DATA_LOSS: &str = "mesh_gateway_data_loss_records_total";
+pub const SCHEMA_REFRESHES: &str = "mesh_gateway_schema_refreshes_total";
 
 pub fn describe() {
     describe_counter!(
@@ -27,6 +28,10 @@ pub fn describe() {
     );
     describe_counter!(WARNED, "Valid records with a warn-rule failure, by product");
     describe_counter!(REGISTRY_FETCHES, "Schema lookups that missed the cache");
+    describe_counter!(
+        SCHEMA_REFRESHES,
+        "Schema cache liveness refresh passes, by outcome (unchanged, changed, unavailable)"
+    );
     describe_counter!(
         REGISTRY_UNAVAILABLE,
         "Batches paused because the schema registry could not be reached"
@@ -82,6 +87,10 @@ pub fn record(product: &str, outcome: &'static str, bytes: usize) {
 
 pub fn registry_fetch() {
     counter!(REGISTRY_FETCHES).increment(1);
+}
+
+pub fn schema_refresh(outcome: &'static str) {
+    counter!(SCHEMA_REFRESHES, "outcome" => outcome).increment(1);
 }
 
 pub fn registry_unavailable() {

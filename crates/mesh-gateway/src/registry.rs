@@ -6,11 +6,22 @@
 //! `GET /schemas/ids/{id}/versions` for the subjects it is a live version of). The pipeline
 //! threads are plain OS threads, so a miss blocks on the async client through the runtime
 //! handle without stalling any runtime worker.
+//!
+//! Ids are immutable, but whether an id is a live version of a subject is not (a version can be
+//! soft-deleted). [`RegistryClient::spawn_refresh`] re-reads that (`/versions` only; the parsed
+//! schema is kept) for every cached id once per `schema_cache_ttl`, off the hot path: lookups
+//! keep serving the cached entry and see the new one once swapped in. A refresh that cannot reach
+//! the registry keeps every entry as it is (an outage never rejects records) and logs.
+//!
+//! The cache is not bounded by count: only ids the registry knows are cached (unknown ids are
+//! not), so it never holds more than the registry's schemas used on raw topics — the registry
+//! itself keeps all of them in memory.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use dashmap::DashMap;
+use mesh_runtime::Shutdown;
 use mesh_schema::avro::AvroSchema;
 use serde::Deserialize;
 
@@ -20,7 +31,7 @@ use crate::GatewayError;
 pub const MAJOR_PROPERTY: &str = "application.major.version";
 
 /// A parsed schema, ready to decode payloads.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum ParsedSchema {
     Avro(AvroSchema),
     /// JSON Schema: payloads must be well-formed JSON and valid instances of the schema. `None`
@@ -133,22 +144,7 @@ impl RegistryClient {
             )));
         }
         let by_id: ById = resp.json().await.map_err(unavailable)?;
-        let resp = self
-            .http
-            .get(format!("{}/schemas/ids/{id}/versions", self.base))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let live_in: Vec<Usage> = if resp.status() == reqwest::StatusCode::NOT_FOUND {
-            Vec::new()
-        } else if resp.status().is_success() {
-            resp.json().await.map_err(unavailable)?
-        } else {
-            return Err(Unavailable(format!(
-                "GET /schemas/ids/{id}/versions: HTTP {}",
-                resp.status()
-            )));
-        };
+        let live_in = self.live_in(id).await?;
         let major = by_id
             .metadata
             .as_ref()
@@ -166,11 +162,90 @@ impl RegistryClient {
             id,
             parsed,
             major,
-            live_in: live_in
-                .into_iter()
-                .map(|u| (u.subject, u.version))
-                .collect(),
+            live_in,
         }))
+    }
+
+    /// `GET /schemas/ids/{id}/versions`: the (subject, version)s the id is a live version of
+    /// (404, the id is gone: none).
+    async fn live_in(&self, id: u32) -> Result<Vec<(String, i64)>, Unavailable> {
+        let unavailable = |e: reqwest::Error| Unavailable(e.to_string());
+        let resp = self
+            .http
+            .get(format!("{}/schemas/ids/{id}/versions", self.base))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        if resp.status() == reqwest::StatusCode::NOT_FOUND {
+            return Ok(Vec::new());
+        }
+        if !resp.status().is_success() {
+            return Err(Unavailable(format!(
+                "GET /schemas/ids/{id}/versions: HTTP {}",
+                resp.status()
+            )));
+        }
+        let usages: Vec<Usage> = resp.json().await.map_err(unavailable)?;
+        Ok(usages.into_iter().map(|u| (u.subject, u.version)).collect())
+    }
+
+    /// One refresh pass: re-reads the liveness of every cached id and swaps in a new entry
+    /// (same parsed schema) where it changed. Returns how many changed. Stops at the first
+    /// registry failure, leaving the remaining entries as they are.
+    pub async fn refresh(&self) -> Result<usize, Unavailable> {
+        let ids: Vec<u32> = self.cache.iter().map(|e| *e.key()).collect();
+        let mut changed = 0;
+        for id in ids {
+            let live_in = self.live_in(id).await?;
+            let Some(current) = self.cache.get(&id).map(|e| Arc::clone(&e)) else {
+                continue;
+            };
+            if current.live_in == live_in {
+                continue;
+            }
+            tracing::info!(schema_id = id, before = ?current.live_in, now = ?live_in,
+                "schema id's live subject versions changed");
+            let entry = SchemaEntry {
+                id,
+                // Cloned only when liveness changed (rare); never re-fetched or re-parsed.
+                parsed: current.parsed.clone(),
+                major: current.major,
+                live_in,
+            };
+            self.cache.insert(id, Arc::new(entry));
+            changed += 1;
+        }
+        Ok(changed)
+    }
+
+    /// Runs [`RegistryClient::refresh`] every `ttl` until `shutdown`, so a cached entry's
+    /// liveness is at most `ttl` (plus one pass) old. A zero `ttl` never refreshes.
+    pub fn spawn_refresh(self: &Arc<Self>, ttl: Duration, shutdown: &Shutdown) {
+        if ttl.is_zero() {
+            return;
+        }
+        let me = Arc::clone(self);
+        let stop = shutdown.clone();
+        shutdown.spawn("gateway-schema-refresh", async move {
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(ttl) => {}
+                }
+                match me.refresh().await {
+                    Ok(changed) => crate::metrics::schema_refresh(if changed > 0 {
+                        "changed"
+                    } else {
+                        "unchanged"
+                    }),
+                    Err(e) => {
+                        crate::metrics::schema_refresh("unavailable");
+                        tracing::warn!(error = %e, cached = me.cached(),
+                            "schema cache refresh failed; serving cached schemas as they are");
+                    }
+                }
+            }
+        });
     }
 }
 

@@ -19,8 +19,10 @@
 //! with fresh clients.
 //!
 //! Records deleted by retention before the pipeline read them are never skipped silently: the
-//! lost range is logged, counted and handed to [`Processor::data_loss`], whose records go into
-//! the same batch as the first record read after the gap (see `loss.rs`).
+//! lost range is logged, counted and handed to [`Processor::data_loss`]. Found at assignment
+//! (committed offset below the log start), its records commit at once in a batch that also
+//! commits the log start; found at a later gap, they go into the batch of the first record read
+//! after it (see `loss.rs`).
 
 mod loss;
 mod sink;
@@ -49,8 +51,11 @@ pub trait Processor: Send + 'static {
     fn process(&mut self, record: &BorrowedMessage<'_>) -> Result<Vec<OutRecord>, ProcessError>;
 
     /// Records of `lost` were deleted before this pipeline read them. The returned records are
-    /// produced in the batch of the first record read after the gap (the same transaction when
-    /// exactly once), so the report is committed exactly when the pipeline moves past the gap.
+    /// produced in the batch (the same transaction when exactly once) that commits the move
+    /// past the gap: at assignment, a batch of its own committing the log start as the group's
+    /// offset; otherwise the batch of the first record read after the gap. So the report is
+    /// committed exactly when the pipeline moves past the gap, and never depends on a record
+    /// arriving or being processable.
     fn data_loss(&mut self, _lost: &LostRange) -> Vec<OutRecord> {
         Vec::new()
     }

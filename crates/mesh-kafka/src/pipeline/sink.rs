@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rdkafka::ClientContext;
 use rdkafka::TopicPartitionList;
-use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::consumer::{CommitMode, Consumer};
 use rdkafka::error::KafkaError as RdError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
@@ -163,7 +163,7 @@ impl Sink {
     /// Commits outputs and `offsets` (the next offsets to read) together.
     pub(super) fn commit(
         &mut self,
-        consumer: &BaseConsumer,
+        consumer: &super::loss::PipelineConsumer,
         offsets: &TopicPartitionList,
     ) -> Result<(), StepError> {
         self.await_acks();

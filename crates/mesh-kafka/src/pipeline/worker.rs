@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
-use super::loss::Expected;
+use super::loss::{Change, Expected, PipelineConsumer, Rebalances};
 use super::sink::{Sink, StepError};
 use super::{
     Assignment, BATCH_HEADER, BatchSummary, DeliveryMode, LostRange, Observer, PipelineConfig,
@@ -58,6 +58,9 @@ pub(super) struct Worker {
 struct Batch {
     summary: BatchSummary,
     losses: Vec<LostRange>,
+    /// Partitions whose loss was found at assignment → the offset to commit (the log start),
+    /// so the report commits together with the move past the gap.
+    advance: BTreeMap<(String, i32), i64>,
 }
 
 impl Batch {
@@ -69,11 +72,12 @@ impl Batch {
                 outputs: 0,
             },
             losses: Vec::new(),
+            advance: BTreeMap::new(),
         }
     }
 
     fn is_empty(&self) -> bool {
-        self.summary.inputs.is_empty()
+        self.summary.inputs.is_empty() && self.advance.is_empty()
     }
 
     fn note_input(&mut self, topic: &str, partition: i32, offset: i64) {
@@ -84,12 +88,22 @@ impl Batch {
             .or_insert((offset, offset));
     }
 
-    /// The offsets to commit: one past the last processed record of each partition.
+    /// The offsets to commit: one past the last processed record of each partition, or the
+    /// log start past a gap reported at assignment.
     fn next_offsets(&self) -> TopicPartitionList {
-        let mut tpl = TopicPartitionList::new();
+        let mut next: BTreeMap<(&str, i32), i64> = self
+            .advance
+            .iter()
+            .map(|((t, p), o)| ((t.as_str(), *p), *o))
+            .collect();
         for ((t, p), (_, last)) in &self.summary.inputs {
+            let o = next.entry((t.as_str(), *p)).or_insert(last + 1);
+            *o = (*o).max(last + 1);
+        }
+        let mut tpl = TopicPartitionList::new();
+        for ((t, p), o) in next {
             // Adding to a fresh list cannot fail for a valid offset.
-            let _ = tpl.add_partition_offset(t, *p, Offset::Offset(last + 1));
+            let _ = tpl.add_partition_offset(t, p, Offset::Offset(o));
         }
         tpl
     }
@@ -124,7 +138,7 @@ impl Worker {
         }
     }
 
-    fn consumer(&self) -> Result<BaseConsumer, KafkaError> {
+    fn consumer(&self) -> Result<PipelineConsumer, KafkaError> {
         let mut cc = self
             .kafka
             .client_config(&format!("{}-consumer", self.config.name))?;
@@ -137,7 +151,9 @@ impl Worker {
             // Never feed the pipeline another transaction's aborted records.
             cc.set("isolation.level", "read_committed");
         }
-        let consumer: BaseConsumer = cc.create().map_err(KafkaError::client("create consumer"))?;
+        let consumer: PipelineConsumer = cc
+            .create_with_context(Rebalances::default())
+            .map_err(KafkaError::client("create consumer"))?;
         match &self.config.assignment {
             Assignment::Subscribe => {
                 let topics: Vec<&str> = self
@@ -160,6 +176,8 @@ impl Worker {
                 consumer
                     .assign(&tpl)
                     .map_err(KafkaError::client("assign"))?;
+                // No rebalance callback for a manual assignment: check these at start-up.
+                consumer.context().push(Change::Assigned(parts.clone()));
             }
         }
         Ok(consumer)
@@ -252,7 +270,7 @@ impl Worker {
     /// begins. The transaction begins with the first record.
     fn fill<P: Processor>(
         &self,
-        consumer: &BaseConsumer,
+        consumer: &PipelineConsumer,
         sink: &mut Sink,
         processor: &Mutex<P>,
         batch: &mut Batch,
@@ -270,6 +288,31 @@ impl Worker {
                     _ => return Ok(()),
                 },
             };
+            // Rebalances happen inside `poll`, which returns right after one: newly assigned
+            // partitions are checked here, before any of their records is handled.
+            expected.track(consumer);
+            if expected.has_pending() {
+                let lost: Vec<_> = expected
+                    .check_assigned(consumer, self.config.client_timeout)
+                    .into_iter()
+                    .filter_map(|l| clamp_to_batch(l, batch, expected))
+                    .collect();
+                if !lost.is_empty() {
+                    for l in &lost {
+                        batch
+                            .advance
+                            .insert((l.topic.clone(), l.partition), l.to + 1);
+                    }
+                    if deadline.is_none() {
+                        sink.begin()?;
+                    }
+                    for l in lost {
+                        self.report(sink, processor, batch, l)?;
+                    }
+                    // Commit the report now, without waiting for records or the batch time.
+                    return Ok(());
+                }
+            }
             let msg = match consumer.poll(timeout) {
                 None => continue,
                 Some(Err(e)) => {
@@ -294,15 +337,7 @@ impl Worker {
                 self.config.client_timeout,
             );
             if let Some(lost) = lost {
-                tracing::warn!(pipeline = %self.config.name, topic = %lost.topic,
-                    partition = lost.partition, from = lost.from, to = lost.to,
-                    records = lost.records(), "data loss: records deleted before they were read");
-                let outputs = processor
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .data_loss(&lost);
-                batch.losses.push(lost);
-                self.send(sink, batch, outputs)?;
+                self.report(sink, processor, batch, lost)?;
             }
             let outputs = processor
                 .lock()
@@ -314,6 +349,26 @@ impl Worker {
             self.send(sink, batch, outputs)?;
         }
         Ok(())
+    }
+
+    /// Logs a lost range and adds the processor's report records to the batch (the metric is
+    /// counted when the batch commits).
+    fn report<P: Processor>(
+        &self,
+        sink: &mut Sink,
+        processor: &Mutex<P>,
+        batch: &mut Batch,
+        lost: LostRange,
+    ) -> Result<(), StepError> {
+        tracing::warn!(pipeline = %self.config.name, topic = %lost.topic,
+            partition = lost.partition, from = lost.from, to = lost.to,
+            records = lost.records(), "data loss: records deleted before they were read");
+        let outputs = processor
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .data_loss(&lost);
+        batch.losses.push(lost);
+        self.send(sink, batch, outputs)
     }
 
     fn send(
@@ -336,20 +391,26 @@ impl Worker {
     }
 
     /// Moves the consumer back to the first record of the abandoned batch — or to the start of
-    /// a gap it reported, so the loss is detected (and reported) again with the retry.
+    /// a gap it reported, so the loss is detected (and reported) again with the retry. A loss
+    /// found at assignment is checked again as at assignment.
     fn rewind(
         &self,
-        consumer: &BaseConsumer,
+        consumer: &PipelineConsumer,
         batch: &Batch,
         expected: &mut Expected,
     ) -> Result<(), KafkaError> {
+        for (topic, partition) in batch.advance.keys() {
+            expected.requeue(topic, *partition);
+        }
         for ((topic, partition), (first, _)) in &batch.summary.inputs {
             let to = batch
                 .losses
                 .iter()
                 .find(|l| &l.topic == topic && l.partition == *partition)
                 .map_or(*first, |l| l.from);
-            expected.rewound(topic, *partition, to);
+            if !batch.advance.contains_key(&(topic.clone(), *partition)) {
+                expected.rewound(topic, *partition, to);
+            }
             if let Err(e) = consumer.seek(topic, *partition, Offset::Offset(to), POLL * 50) {
                 // E.g. a partition lost in a rebalance. New clients resume from the committed
                 // offsets, which is always safe.
@@ -367,4 +428,19 @@ impl Worker {
             thread::sleep(Duration::from_millis(20));
         }
     }
+}
+
+/// A partition re-assigned in the middle of a batch that already read some of its records:
+/// those were read, not lost, so a loss found at the re-assignment ends before them.
+fn clamp_to_batch(
+    mut lost: LostRange,
+    batch: &Batch,
+    expected: &mut Expected,
+) -> Option<LostRange> {
+    let key = (lost.topic.clone(), lost.partition);
+    if let Some((first, last)) = batch.summary.inputs.get(&key) {
+        expected.rewound(&lost.topic, lost.partition, last + 1);
+        lost.to = lost.to.min(first - 1);
+    }
+    (lost.from <= lost.to).then_some(lost)
 }
