@@ -89,6 +89,12 @@ impl Mirror {
         let Ok(assigned) = consumer.assignment() else {
             return;
         };
+        // Between a revocation and the next assignment the member owns nothing; once it owns
+        // something again, partitions it lacks went to other members (who repeat them).
+        if assigned.count() > 0 {
+            self.pending
+                .retain(|(t, p), _| assigned.find_partition(t, *p).is_some());
+        }
         let mut tpl = TopicPartitionList::new();
         for ((t, p), o) in &self.pending {
             if assigned.find_partition(t, *p).is_some() {
