@@ -260,8 +260,10 @@ async fn two_instances_share_partitions_and_survive_one_dying() {
     let mut b_config = config.clone();
     b_config.instance_id = "b".into();
     h.start(b_config, Some(b_batches.clone()), &sb).await;
-    // Both members are in the group before the records arrive.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Both members are in the group before the records arrive. On the mock a join takes one
+    // rebalance (session timeout − 1 s = 2 s), sometimes two (it can refuse the joiner's
+    // SyncGroup), and a batch committed meanwhile may be repeated (see assert_exactly_once).
+    tokio::time::sleep(Duration::from_millis(4500)).await;
     let inputs = produce_orders(&h, 400, P, 0);
     wait_for("instance a dies", Duration::from_secs(30), || {
         crashed.load(Ordering::SeqCst)
