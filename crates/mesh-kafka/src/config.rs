@@ -38,7 +38,8 @@ pub struct KafkaConfig {
 pub struct BrokerQuirks {
     /// The broker acknowledges TxnOffsetCommit but never stores the offsets (librdkafka's mock
     /// cluster). Pipelines then also commit each batch's offsets outside the transaction, right
-    /// after it commits, so a restart resumes where the last batch ended.
+    /// after it commits, so a restart resumes where the last batch ended; the mock refuses that
+    /// commit while its group rebalances, see `pipeline/mirror.rs`.
     pub txn_offset_commit_ignored: bool,
 }
 

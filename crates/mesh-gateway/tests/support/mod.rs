@@ -349,6 +349,8 @@ impl Order {
 pub struct Batches {
     pub committed: Mutex<Vec<BatchSummary>>,
     pub aborted: Mutex<Vec<BatchSummary>>,
+    /// Committed batches whose offsets the group refused (mock cluster only).
+    pub refused: Mutex<Vec<BatchSummary>>,
 }
 
 impl Observer for Batches {
@@ -357,6 +359,9 @@ impl Observer for Batches {
     }
     fn aborted(&self, b: &BatchSummary, _reason: &str) {
         self.aborted.lock().unwrap().push(b.clone());
+    }
+    fn offsets_refused(&self, b: &BatchSummary) {
+        self.refused.lock().unwrap().push(b.clone());
     }
 }
 

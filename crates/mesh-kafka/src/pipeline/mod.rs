@@ -25,6 +25,7 @@
 //! after it (see `loss.rs`).
 
 mod loss;
+mod mirror;
 mod sink;
 mod worker;
 
@@ -187,6 +188,11 @@ pub trait Observer: Send + Sync + 'static {
     fn committed(&self, _batch: &BatchSummary) {}
     /// The batch was abandoned and will be re-read.
     fn aborted(&self, _batch: &BatchSummary, _reason: &str) {}
+    /// Only on brokers that drop transactional offsets ([`crate::BrokerQuirks`]): the batch
+    /// committed, but the group refused the plain commit of its offsets (it was rebalancing).
+    /// This worker will not read the batch again, but if the rebalance hands its partitions
+    /// to another member, that member repeats it (a mock-only gap, see docs/gateway.md).
+    fn offsets_refused(&self, _batch: &BatchSummary) {}
 }
 
 /// A configured pipeline, ready to run.

@@ -49,7 +49,6 @@ impl ProducerContext for DeliveryCounter {
 pub(super) struct Sink {
     producer: ThreadedProducer<DeliveryCounter>,
     transactional: bool,
-    mirror_offsets: bool,
     timeout: Duration,
 }
 
@@ -91,7 +90,6 @@ impl Sink {
         Ok(Self {
             producer,
             transactional,
-            mirror_offsets: kafka.quirks.txn_offset_commit_ignored,
             timeout: config.client_timeout,
         })
     }
@@ -177,14 +175,6 @@ impl Sink {
             let mut attempts = 0;
             loop {
                 match self.producer.commit_transaction(self.timeout) {
-                    Ok(()) if self.mirror_offsets => {
-                        // The broker dropped the transaction's offsets (see BrokerQuirks).
-                        // Failing here only means re-reading the batch after a restart.
-                        if let Err(e) = consumer.commit(offsets, CommitMode::Sync) {
-                            tracing::warn!(error = %e, "mirroring transactional offsets failed");
-                        }
-                        return Ok(());
-                    }
                     Ok(()) => return Ok(()),
                     // A retriable commit failure may be retried as is (KIP-98 client contract).
                     Err(RdError::Transaction(t)) if t.is_retriable() && attempts < 5 => {

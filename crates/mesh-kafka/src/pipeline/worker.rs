@@ -10,6 +10,7 @@ use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio_util::sync::CancellationToken;
 
 use super::loss::{Change, Expected, PipelineConsumer, Rebalances};
+use super::mirror::Mirror;
 use super::sink::{Sink, StepError};
 use super::{
     Assignment, BATCH_HEADER, BatchSummary, DeliveryMode, LostRange, Observer, PipelineConfig,
@@ -192,19 +193,40 @@ impl Worker {
         let mut seq: u64 = 0;
         let mut backoff = Duration::from_millis(100);
         let mut expected = Expected::default();
+        let mut mirror = (self.kafka.quirks.txn_offset_commit_ignored
+            && matches!(self.config.mode, DeliveryMode::ExactlyOnce { .. }))
+        .then(Mirror::default);
         while !self.cancel.is_cancelled() {
             seq += 1;
             let mut batch =
                 Batch::new(format!("{}/{:x}/{seq}", self.batch_prefix(), self.instance));
             let outcome = self
-                .fill(&consumer, &mut sink, processor, &mut batch, &mut expected)
+                .fill(
+                    &consumer,
+                    &mut sink,
+                    processor,
+                    &mut batch,
+                    &mut expected,
+                    &mut mirror,
+                )
                 .and_then(|()| {
                     if batch.is_empty() {
                         return Ok(());
                     }
+                    // Checked again right before committing (see `fill`).
+                    if !owns_inputs(&consumer, &batch) {
+                        return Err(StepError::Abortable(REVOKED.into()));
+                    }
                     let start = Instant::now();
                     self.progress.mark();
-                    sink.commit(&consumer, &batch.next_offsets())?;
+                    let offsets = batch.next_offsets();
+                    sink.commit(&consumer, &offsets)?;
+                    if let Some(m) = &mut mirror
+                        && !m.committed(&consumer, &offsets)
+                        && let Some(o) = &self.observer
+                    {
+                        o.offsets_refused(&batch.summary);
+                    }
                     self.progress.mark();
                     metrics::histogram!(m::COMMIT_DURATION, "pipeline" => name.clone())
                         .record(start.elapsed().as_secs_f64());
@@ -275,6 +297,7 @@ impl Worker {
         processor: &Mutex<P>,
         batch: &mut Batch,
         expected: &mut Expected,
+        mirror: &mut Option<Mirror>,
     ) -> Result<(), StepError> {
         let mut deadline: Option<Instant> = None;
         let mut count = 0usize;
@@ -314,7 +337,19 @@ impl Worker {
                 }
             }
             let msg = match consumer.poll(timeout) {
-                None => continue,
+                // rdkafka's poll returns after serving each rebalance event, so a revocation
+                // is seen here before any record of a new assignment: a batch holding records
+                // of a revoked partition must not commit (the partition's next owner starts
+                // from the committed offset, before this batch) — nor read them again.
+                None if !batch.is_empty() && !owns_inputs(consumer, batch) => {
+                    return Err(StepError::Abortable(REVOKED.into()));
+                }
+                None => {
+                    if let Some(m) = mirror.as_mut().filter(|m| m.has_pending()) {
+                        m.flush(consumer, self.config.client_timeout);
+                    }
+                    continue;
+                }
                 Some(Err(e)) => {
                     // Consumer errors are reports (broker down, ...): librdkafka keeps retrying.
                     tracing::warn!(pipeline = %self.config.name, error = %e, "consumer error");
@@ -322,6 +357,12 @@ impl Worker {
                 }
                 Some(Ok(msg)) => msg,
             };
+            if mirror
+                .as_ref()
+                .is_some_and(|m| m.already_committed(msg.topic(), msg.partition(), msg.offset()))
+            {
+                continue;
+            }
             // Noted before anything can fail, so an abandoned batch rewinds to this record.
             batch.note_input(msg.topic(), msg.partition(), msg.offset());
             count += 1;
@@ -402,6 +443,10 @@ impl Worker {
         for (topic, partition) in batch.advance.keys() {
             expected.requeue(topic, *partition);
         }
+        // Revoked partitions are not sought: their next owner starts from the committed offset.
+        let assigned = consumer
+            .assignment()
+            .map_err(|e| self.err(format!("assignment: {e}")))?;
         for ((topic, partition), (first, _)) in &batch.summary.inputs {
             let to = batch
                 .losses
@@ -410,6 +455,9 @@ impl Worker {
                 .map_or(*first, |l| l.from);
             if !batch.advance.contains_key(&(topic.clone(), *partition)) {
                 expected.rewound(topic, *partition, to);
+            }
+            if assigned.find_partition(topic, *partition).is_none() {
+                continue;
             }
             if let Err(e) = consumer.seek(topic, *partition, Offset::Offset(to), POLL * 50) {
                 // E.g. a partition lost in a rebalance. New clients resume from the committed
@@ -443,4 +491,21 @@ fn clamp_to_batch(
         lost.to = lost.to.min(first - 1);
     }
     (lost.from <= lost.to).then_some(lost)
+}
+
+/// Why a batch is abandoned when its partitions were revoked.
+const REVOKED: &str = "partitions revoked by a rebalance";
+
+/// Whether the consumer still owns every partition `batch` would commit an offset for (its
+/// inputs, and partitions it moves past a reported loss). An error counts as not owning:
+/// abandoning a batch is always safe.
+fn owns_inputs(consumer: &PipelineConsumer, batch: &Batch) -> bool {
+    consumer.assignment().is_ok_and(|a| {
+        batch
+            .summary
+            .inputs
+            .keys()
+            .chain(batch.advance.keys())
+            .all(|(t, p)| a.find_partition(t, *p).is_some())
+    })
 }
