@@ -19,7 +19,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
@@ -89,7 +89,14 @@ impl ConsumerContext for Rebalances {
 pub(super) struct Expected {
     next: HashMap<String, HashMap<i32, i64>>,
     pending: Vec<(String, i32)>,
+    /// After a lookup of the assignment check failed: when to check `pending` again, and the
+    /// backoff that was used (doubled per failure, reset by a success or a new assignment).
+    retry: Option<(Instant, Duration)>,
 }
+
+/// Backoff of the assignment check after a failed lookup (broker or coordinator down).
+const RETRY_MIN: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(60);
 
 impl Expected {
     /// Applies the consumer's assignment changes since the last call.
@@ -111,12 +118,45 @@ impl Expected {
         }
     }
 
+    /// Whether partitions wait for the assignment check and it is due.
     pub(super) fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+        self.due(Instant::now())
+    }
+
+    fn due(&self, now: Instant) -> bool {
+        !self.pending.is_empty() && self.retry.is_none_or(|(at, _)| now >= at)
+    }
+
+    /// Puts partitions whose check failed back, to be checked after the backoff: a quiet
+    /// partition would otherwise never have its loss reported (records that arrive meanwhile
+    /// are checked as they come, and take the partition off the retry).
+    fn defer(&mut self, parts: Vec<(String, i32)>, now: Instant, why: &str) {
+        if parts.is_empty() {
+            return;
+        }
+        let backoff = self
+            .retry
+            .map_or(RETRY_MIN, |(_, b)| (b * 2).min(RETRY_MAX));
+        tracing::warn!(partitions = parts.len(), retry_in = ?backoff, reason = why,
+            "data-loss check at assignment failed; retrying");
+        self.retry = Some((now + backoff, backoff));
+        for p in parts {
+            if !self.pending.contains(&p) {
+                self.pending.push(p);
+            }
+        }
+    }
+
+    fn has_next(&self, topic: &str, partition: i32) -> bool {
+        self.next
+            .get(topic)
+            .is_some_and(|p| p.contains_key(&partition))
     }
 
     /// The partition's committed offset must be checked (again) before its next record.
     pub(super) fn requeue(&mut self, topic: &str, partition: i32) {
+        // A new assignment is checked at once (with any deferred partitions).
+        self.retry = None;
         self.forget(topic, partition);
         if !self
             .pending
@@ -135,26 +175,29 @@ impl Expected {
 
     /// Checks every pending partition still assigned: a committed offset below the log start
     /// is a loss `[committed, log start - 1]`, returned here and expected no more (the caller
-    /// commits the log start with the report). Lookups that fail leave the partition to the
-    /// per-record check.
+    /// commits the log start with the report). Partitions whose lookups fail are checked again
+    /// after a backoff, unless a record of theirs is read first (the per-record check then
+    /// covers them).
     pub(super) fn check_assigned(
         &mut self,
         consumer: &PipelineConsumer,
         timeout: Duration,
     ) -> Vec<LostRange> {
+        let now = Instant::now();
         let pending = std::mem::take(&mut self.pending);
         let assigned = match consumer.assignment() {
             Ok(a) => partitions(&a),
             Err(e) => {
-                tracing::warn!(error = %e, "assignment unavailable; checking for data loss at the next record");
+                self.defer(pending, now, &format!("assignment: {e}"));
                 return Vec::new();
             }
         };
         let pending: Vec<_> = pending
             .into_iter()
-            .filter(|p| assigned.contains(p))
+            .filter(|(t, p)| assigned.contains(&(t.clone(), *p)) && !self.has_next(t, *p))
             .collect();
         if pending.is_empty() {
+            self.retry = None;
             return Vec::new();
         }
         let mut tpl = TopicPartitionList::new();
@@ -164,10 +207,11 @@ impl Expected {
         let committed = match consumer.committed_offsets(tpl, timeout) {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(error = %e, "committed offsets unavailable; checking for data loss at the next record");
+                self.defer(pending, now, &format!("committed offsets: {e}"));
                 return Vec::new();
             }
         };
+        let mut failed = Vec::new();
         let mut lost = Vec::new();
         for (topic, partition) in pending {
             let Some(Offset::Offset(c)) = committed
@@ -181,8 +225,8 @@ impl Expected {
             let (low, high) = match consumer.fetch_watermarks(&topic, partition, timeout) {
                 Ok(w) => w,
                 Err(e) => {
-                    tracing::warn!(%topic, partition, error = %e,
-                        "watermarks unavailable; checking for data loss at the next record");
+                    tracing::debug!(%topic, partition, error = %e, "watermarks unavailable");
+                    failed.push((topic, partition));
                     continue;
                 }
             };
@@ -208,6 +252,11 @@ impl Expected {
             } else {
                 self.rewound(&topic, partition, c);
             }
+        }
+        if failed.is_empty() {
+            self.retry = None;
+        } else {
+            self.defer(failed, now, "watermarks unavailable");
         }
         lost
     }
@@ -287,5 +336,51 @@ fn committed(
             tracing::warn!(%topic, partition, error = %e, "committed offset unavailable; data loss before this read cannot be detected");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn part(p: i32) -> (String, i32) {
+        ("t".to_owned(), p)
+    }
+
+    /// A failed assignment check is retried with a doubling backoff (a quiet partition would
+    /// otherwise never be checked); a new assignment or a read record ends the wait.
+    #[test]
+    fn failed_assignment_checks_are_retried_with_backoff() {
+        let mut e = Expected::default();
+        let now = Instant::now();
+        e.requeue("t", 0);
+        assert!(e.due(now), "a new assignment is checked at once");
+
+        let pending = std::mem::take(&mut e.pending);
+        e.defer(pending, now, "test");
+        assert!(!e.due(now) && !e.due(now + RETRY_MIN / 2));
+        assert!(e.due(now + RETRY_MIN));
+
+        let pending = std::mem::take(&mut e.pending);
+        e.defer(pending, now, "test");
+        assert!(
+            !e.due(now + RETRY_MIN) && e.due(now + RETRY_MIN * 2),
+            "backoff doubles"
+        );
+        for _ in 0..10 {
+            let pending = std::mem::take(&mut e.pending);
+            e.defer(pending, now, "test");
+        }
+        assert!(e.due(now + RETRY_MAX), "bounded by {RETRY_MAX:?}");
+        assert_eq!(e.pending, vec![part(0)], "deferred once, not duplicated");
+
+        // Another partition assigned meanwhile: both are checked now.
+        e.requeue("t", 1);
+        assert!(e.due(now));
+        assert_eq!(e.pending, vec![part(0), part(1)]);
+
+        // A record of a deferred partition was read: the per-record check has taken it over.
+        e.rewound("t", 0, 42);
+        assert!(e.has_next("t", 0) && !e.has_next("t", 1));
     }
 }
