@@ -23,6 +23,19 @@ fn order(h: &Harness, n: u64) -> Raw {
     }
 }
 
+/// A gateway with a `TTL` schema cache that has validated one record (its schema id cached).
+async fn validated_one() -> (Harness, mesh_gateway::RunningGateway, Shutdown) {
+    let h = Harness::new(TestCluster::mock(), 1).await;
+    let mut config = h.config(Delivery::ExactlyOnce);
+    config.schema_cache_ttl = TTL;
+    h.apply_contract(Some(&h.contract));
+    let shutdown = Shutdown::new();
+    let gw = h.start(config, None, &shutdown).await;
+    h.produce_raw(&h.contract.topics.raw, vec![order(&h, 1)]);
+    wait_records(&h, &h.contract.topics.validated, 1).await;
+    (h, gw, shutdown)
+}
+
 /// Waits until `topic` holds `n` records and returns them.
 async fn wait_records(h: &Harness, topic: &str, n: usize) -> Vec<OwnedMessage> {
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -42,16 +55,8 @@ async fn wait_records(h: &Harness, topic: &str, n: usize) -> Vec<OwnedMessage> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deleted_version_stops_validating_within_the_ttl() {
-    let h = Harness::new(TestCluster::mock(), 1).await;
-    let mut config = h.config(Delivery::ExactlyOnce);
-    config.schema_cache_ttl = TTL;
-    h.apply_contract(Some(&h.contract));
-    let shutdown = Shutdown::new();
-    let gw = h.start(config, None, &shutdown).await;
+    let (h, gw, shutdown) = validated_one().await;
     let topics = h.contract.topics.clone();
-
-    h.produce_raw(&topics.raw, vec![order(&h, 1)]);
-    wait_records(&h, &topics.validated, 1).await;
 
     // Soft-delete the version the cached id is; after the TTL the id is no longer live.
     let resp = reqwest::Client::new()
@@ -99,16 +104,8 @@ async fn refreshes(addr: std::net::SocketAddr, outcome: &str) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registry_outage_during_refresh_keeps_validating_with_cached_schemas() {
-    let h = Harness::new(TestCluster::mock(), 1).await;
-    let mut config = h.config(Delivery::ExactlyOnce);
-    config.schema_cache_ttl = TTL;
-    h.apply_contract(Some(&h.contract));
-    let shutdown = Shutdown::new();
-    let gw = h.start(config, None, &shutdown).await;
+    let (h, gw, shutdown) = validated_one().await;
     let topics = h.contract.topics.clone();
-
-    h.produce_raw(&topics.raw, vec![order(&h, 1)]);
-    wait_records(&h, &topics.validated, 1).await;
 
     h.registry_shutdown.cancel();
     let before = refreshes(gw.addr, "unavailable").await;
