@@ -1,4 +1,4 @@
-//! Shared test helpers: files relative to a directory, the example governance.
+//! Shared test helpers: files relative to a directory, the example governance, field rules.
 
 #![allow(dead_code)]
 
@@ -85,3 +85,20 @@ customProperties:
   - property: mesh.runbook
     value: https://runbooks.example.com/shop
 ";
+
+/// A rejecting, error-severity field rule.
+pub fn field(
+    name: &str,
+    path: &str,
+    check: mesh_contract::model::Check,
+) -> mesh_contract::model::RuleSpec {
+    mesh_contract::model::RuleSpec {
+        name: name.into(),
+        kind: mesh_contract::model::RuleKind::Field,
+        field: Some(path.into()),
+        check,
+        severity: mesh_contract::diag::Severity::Error,
+        action: mesh_contract::model::Action::Reject,
+        description: None,
+    }
+}
