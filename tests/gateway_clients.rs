@@ -3,15 +3,15 @@
 //! (tests/clients/gateway_confluent_python.py, interpreter from `TEST_PYTHON`). Exactly once on
 //! the mock cluster, at least once on brokers without transactions (tansu).
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use mesh_gateway::{Delivery, Gateway, GatewayConfig};
-use mesh_kafka::admin::TopicSpec;
 use mesh_kafka::testing::TestCluster;
 use mesh_runtime::Shutdown;
-use mesh_scenarios::{TestRegistry, orders_contract_on_own_topics, required_runtime};
+use mesh_scenarios::{
+    TestRegistry, orders_contract_on_own_topics, provision_contract, required_runtime, run_python,
+    test_python,
+};
 
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -19,28 +19,14 @@ const SCRIPT: &str = concat!(
 );
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/examples/orders");
 
-fn test_python() -> Result<PathBuf, String> {
-    let python = std::env::var_os("TEST_PYTHON")
-        .map(PathBuf::from)
-        .ok_or_else(|| "TEST_PYTHON is not set".to_string())?;
-    let probe = Command::new(&python)
-        .args(["-c", "import confluent_kafka.schema_registry.avro"])
-        .output()
-        .map_err(|e| format!("TEST_PYTHON={} cannot run: {e}", python.display()))?;
-    if !probe.status.success() {
-        return Err(format!(
-            "TEST_PYTHON={} lacks confluent-kafka[avro,schemaregistry]",
-            python.display()
-        ));
-    }
-    Ok(python)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_avro_serializer_through_the_gateway() {
     let Some(python) = required_runtime(
         "python_avro_serializer_through_the_gateway",
-        test_python(),
+        test_python(
+            "confluent_kafka.schema_registry.avro",
+            "confluent-kafka[avro,schemaregistry]",
+        ),
         "TEST_PYTHON=/work/main/target/py/bin/python cargo test -p mesh-scenarios --test gateway_clients",
     ) else {
         return;
@@ -50,30 +36,10 @@ async fn python_avro_serializer_through_the_gateway() {
     // The producer's default TopicNameStrategy registers under `<raw topic>-value`: the
     // contract's subject for this test's unique raw topic.
     let c = orders_contract_on_own_topics(false);
-    let contracts = TestCluster::unique_name("contracts");
     let progress = TestCluster::unique_name("progress");
     let quality = TestCluster::unique_name("quality");
     let lineage = TestCluster::unique_name("lineage");
-    let mut specs = vec![TopicSpec::compacted_log(&contracts)];
-    for t in [
-        &c.topics.raw,
-        &c.topics.validated,
-        &c.topics.dlq,
-        &progress,
-        &quality,
-        &lineage,
-    ] {
-        specs.push(TopicSpec::new(t, 1));
-    }
-    for s in specs {
-        cluster.create_topic(s).await.expect("topic");
-    }
-    cluster
-        .produce(
-            &contracts,
-            vec![(Some(c.record_key().into_bytes()), c.to_record())],
-        )
-        .await;
+    let contracts = provision_contract(&cluster, &c, 1, &[&progress, &quality, &lineage]).await;
     let config = GatewayConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         registry_url: registry.url(),
@@ -97,7 +63,7 @@ async fn python_avro_serializer_through_the_gateway() {
         .expect("gateway");
 
     let schema_file = format!("{EXAMPLES}/order-placed.avsc");
-    let args = [
+    let args = vec![
         SCRIPT.to_owned(),
         cluster.bootstrap_servers().to_owned(),
         registry.url(),
@@ -105,21 +71,7 @@ async fn python_avro_serializer_through_the_gateway() {
         c.topics.validated.clone(),
         schema_file,
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .args(args)
-            .output()
-            .expect("python runs")
-    })
-    .await
-    .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "python client failed:\n{text}");
-    eprintln!("{text}");
+    eprintln!("{}", run_python(python, args).await);
     let dlq = cluster.read_all(&c.topics.dlq, true).await;
     assert_eq!(
         dlq.len(),

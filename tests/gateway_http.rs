@@ -2,14 +2,13 @@
 //! Kafka client (confluent-kafka-python's AvroDeserializer): the gateway's JSON → Avro encoding
 //! is Confluent wire format any Schema Registry client decodes. Interpreter from `TEST_PYTHON`.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use mesh_gateway::{Delivery, Gateway, GatewayConfig};
-use mesh_kafka::admin::TopicSpec;
 use mesh_kafka::testing::TestCluster;
 use mesh_runtime::Shutdown;
-use mesh_scenarios::{TestRegistry, orders_contract_on_own_topics, required_runtime};
+use mesh_scenarios::{
+    TestRegistry, orders_contract_on_own_topics, provision_contract, required_runtime, run_python,
+    test_python,
+};
 
 const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -17,28 +16,14 @@ const SCRIPT: &str = concat!(
 );
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../schemas/examples");
 
-fn test_python() -> Result<PathBuf, String> {
-    let python = std::env::var_os("TEST_PYTHON")
-        .map(PathBuf::from)
-        .ok_or_else(|| "TEST_PYTHON is not set".to_string())?;
-    let probe = Command::new(&python)
-        .args(["-c", "import confluent_kafka.schema_registry.avro"])
-        .output()
-        .map_err(|e| format!("TEST_PYTHON={} cannot run: {e}", python.display()))?;
-    if !probe.status.success() {
-        return Err(format!(
-            "TEST_PYTHON={} lacks confluent-kafka[avro,schemaregistry]",
-            python.display()
-        ));
-    }
-    Ok(python)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_http_client_produces_and_avro_deserializer_reads() {
     let Some(python) = required_runtime(
         "python_http_client_produces_and_avro_deserializer_reads",
-        test_python(),
+        test_python(
+            "confluent_kafka.schema_registry.avro",
+            "confluent-kafka[avro,schemaregistry]",
+        ),
         "TEST_PYTHON=/work/main/target/py/bin/python cargo test -p mesh-scenarios --test gateway_http",
     ) else {
         return;
@@ -57,20 +42,7 @@ async fn python_http_client_produces_and_avro_deserializer_reads() {
         .await
         .expect("register");
     assert!(register.status().is_success());
-    let contracts = TestCluster::unique_name("contracts");
-    let mut specs = vec![TopicSpec::compacted_log(&contracts)];
-    for t in [&c.topics.raw, &c.topics.validated, &c.topics.dlq] {
-        specs.push(TopicSpec::new(t, 2));
-    }
-    for s in specs {
-        cluster.create_topic(s).await.expect("topic");
-    }
-    cluster
-        .produce(
-            &contracts,
-            vec![(Some(c.record_key().into_bytes()), c.to_record())],
-        )
-        .await;
+    let contracts = provision_contract(&cluster, &c, 2, &[]).await;
     let config = GatewayConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         registry_url: registry.url(),
@@ -95,7 +67,7 @@ async fn python_http_client_produces_and_avro_deserializer_reads() {
         assert!(std::time::Instant::now() < deadline, "contract not applied");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let args = [
+    let args = vec![
         SCRIPT.to_owned(),
         format!("http://{}", gw.addr),
         c.product_id.clone(),
@@ -104,21 +76,7 @@ async fn python_http_client_produces_and_avro_deserializer_reads() {
         registry.url(),
         c.topics.validated.clone(),
     ];
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(python)
-            .args(args)
-            .output()
-            .expect("python runs")
-    })
-    .await
-    .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "python client failed:\n{text}");
-    eprintln!("{text}");
+    eprintln!("{}", run_python(python, args).await);
     shutdown.cancel();
     registry.stop().await;
 }

@@ -9,8 +9,6 @@
 //!   shows up as a consumer of the topic it commits on. Needs ListGroups, which the mock cluster
 //!   lacks: runs in the real-broker suite (tansu, `TEST_KAFKA_BOOTSTRAP`).
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use mesh_cli::lineage::{ShowArgs, ShowFormat};
@@ -18,7 +16,7 @@ use mesh_cli::up;
 use mesh_kafka::testing::TestCluster;
 use mesh_runtime::Shutdown;
 use mesh_runtime::config::Secret;
-use mesh_scenarios::required_runtime;
+use mesh_scenarios::{required_runtime, run_python, test_python};
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::Value;
@@ -27,24 +25,6 @@ const SCRIPT: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/clients/lineage_openlineage_python.py"
 );
-
-fn test_python() -> Result<PathBuf, String> {
-    let python = std::env::var_os("TEST_PYTHON")
-        .map(PathBuf::from)
-        .ok_or_else(|| "TEST_PYTHON is not set".to_string())?;
-    let probe = Command::new(&python)
-        .args(["-c", "import openlineage.client.transport.http"])
-        .output()
-        .map_err(|e| format!("TEST_PYTHON={} cannot run: {e}", python.display()))?;
-    if !probe.status.success() {
-        return Err(format!(
-            "TEST_PYTHON={} lacks openlineage-python: {}",
-            python.display(),
-            String::from_utf8_lossy(&probe.stderr).trim()
-        ));
-    }
-    Ok(python)
-}
 
 async fn get(url: &str) -> (u16, Value) {
     let r = reqwest::get(url).await.expect("GET");
@@ -80,7 +60,7 @@ fn encode(s: &str) -> String {
 async fn openlineage_python_client_builds_the_graph() {
     let Some(python) = required_runtime(
         "openlineage_python_client_builds_the_graph",
-        test_python(),
+        test_python("openlineage.client.transport.http", "openlineage-python"),
         "Run scripts/test (it creates target/py from tests/clients/requirements.txt and sets \
          TEST_PYTHON), or: TEST_PYTHON=$PWD/target/py/bin/python cargo test -p mesh-scenarios --test lineage",
     ) else {
@@ -108,21 +88,8 @@ async fn openlineage_python_client_builds_the_graph() {
     let target = url.clone();
     let bootstrap = running.kafka.bootstrap_servers.clone().expect("bootstrap");
     let topic = config.topics.lineage.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(&python)
-            .args([SCRIPT, &target, "ol-token", &bootstrap, &topic])
-            .env("PYTHONUNBUFFERED", "1")
-            .output()
-            .expect("run the openlineage-python script")
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "openlineage-python failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let args = [SCRIPT, &target, "ol-token", &bootstrap, &topic].map(str::to_owned);
+    run_python(python, args.to_vec()).await;
 
     let ns = encode("kafka://orders-prod");
     let job = eventually(

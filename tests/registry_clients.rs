@@ -18,7 +18,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use mesh_scenarios::{ClientSuite, TestRegistry, required_runtime};
+use mesh_scenarios::{ClientSuite, TestRegistry, required_runtime, test_python};
 
 // ---------------------------------------------------------------------------------------------
 // confluent-kafka-python
@@ -29,33 +29,14 @@ const PYTHON_SCRIPT: &str = concat!(
     "/clients/registry_confluent_python.py"
 );
 
-/// The interpreter with confluent-kafka installed, or why there is none.
-fn test_python() -> Result<PathBuf, String> {
-    let python = std::env::var_os("TEST_PYTHON")
-        .map(PathBuf::from)
-        .ok_or_else(|| "TEST_PYTHON is not set".to_string())?;
-    let probe = Command::new(&python)
-        .args([
-            "-c",
-            "import confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.json_schema",
-        ])
-        .output()
-        .map_err(|e| format!("TEST_PYTHON={} cannot run: {e}", python.display()))?;
-    if !probe.status.success() {
-        return Err(format!(
-            "TEST_PYTHON={} lacks confluent-kafka[avro,json,schemaregistry]: {}",
-            python.display(),
-            String::from_utf8_lossy(&probe.stderr).trim()
-        ));
-    }
-    Ok(python)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn python_confluent_client_works() {
     let Some(python) = required_runtime(
         "python_confluent_client_works",
-        test_python(),
+        test_python(
+            "confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.json_schema",
+            "confluent-kafka[avro,json,schemaregistry]",
+        ),
         "Run scripts/test (it creates target/py with confluent-kafka and sets TEST_PYTHON), \
          or: TEST_PYTHON=$PWD/target/py/bin/python cargo test -p mesh-scenarios --test registry_clients",
     ) else {

@@ -172,6 +172,74 @@ pub fn required_runtime(test: &str, found: Result<PathBuf, String>, how: &str) -
     }
 }
 
+/// `TEST_PYTHON` when it can run `import <imports>`, or why not (`lacks` names what is missing).
+pub fn test_python(imports: &str, lacks: &str) -> Result<PathBuf, String> {
+    let python = std::env::var_os("TEST_PYTHON")
+        .map(PathBuf::from)
+        .ok_or_else(|| "TEST_PYTHON is not set".to_string())?;
+    let probe = Command::new(&python)
+        .args(["-c", &format!("import {imports}")])
+        .output()
+        .map_err(|e| format!("TEST_PYTHON={} cannot run: {e}", python.display()))?;
+    if !probe.status.success() {
+        return Err(format!(
+            "TEST_PYTHON={} lacks {lacks}: {}",
+            python.display(),
+            String::from_utf8_lossy(&probe.stderr).trim()
+        ));
+    }
+    Ok(python)
+}
+
+/// Runs a Python client script off the async runtime; fails the test with its output when it
+/// fails, and returns that output (stdout then stderr).
+pub async fn run_python(python: PathBuf, args: Vec<String>) -> String {
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python)
+            .args(args)
+            .env("PYTHONUNBUFFERED", "1")
+            .output()
+            .expect("python runs")
+    })
+    .await
+    .expect("python task");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "python client failed:\n{text}");
+    text
+}
+
+/// Creates the contract's raw/validated/DLQ topics (`partitions` each), `extra` one-partition
+/// topics and a compacted contracts topic holding the contract's record; returns the contracts
+/// topic (what the gateway's `contracts_topic` names).
+pub async fn provision_contract(
+    cluster: &TestCluster,
+    c: &mesh_contract::ResolvedContract,
+    partitions: i32,
+    extra: &[&str],
+) -> String {
+    use mesh_kafka::admin::TopicSpec;
+    let contracts = TestCluster::unique_name("contracts");
+    let mut specs = vec![TopicSpec::compacted_log(&contracts)];
+    for t in [&c.topics.raw, &c.topics.validated, &c.topics.dlq] {
+        specs.push(TopicSpec::new(t, partitions));
+    }
+    specs.extend(extra.iter().map(|t| TopicSpec::new(*t, 1)));
+    for s in specs {
+        cluster.create_topic(s).await.expect("topic");
+    }
+    cluster
+        .produce(
+            &contracts,
+            vec![(Some(c.record_key().into_bytes()), c.to_record())],
+        )
+        .await;
+    contracts
+}
+
 /// The `orders.order-placed` example contract (`schemas/examples/orders`), moved to topics of its
 /// own (`<unique base>.raw|.v1|.dlq`, subject `<base>.raw-value`) so tests run in parallel; the
 /// key is required or not as the test needs, with no key schema.
