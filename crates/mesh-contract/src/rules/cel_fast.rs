@@ -240,7 +240,7 @@ fn resolve<'e>(
     start.lookup(path)
 }
 
-/// The CEL scalar this part of the event converts to (as `EventRef::to_cel` converts it).
+/// The CEL scalar this part of the event converts to (as `EventRef::to_val` converts it).
 fn scalar(v: EventRef<'_>) -> Option<Scalar<'_>> {
     Some(match v {
         EventRef::Json(v) => match v {

@@ -96,14 +96,6 @@ impl<'e> EventRef<'e> {
         }
     }
 
-    /// The CEL value of this event (or part).
-    pub fn to_cel(self) -> cel::Value {
-        match self {
-            EventRef::Json(v) => json_to_cel(v),
-            EventRef::Avro(d) => datum_to_cel(d),
-        }
-    }
-
     /// The value as cel's own representation, borrowing strings and names from the event:
     /// what a CEL variable holds. (Binding a [`cel::Value`] converts it to this again, copying
     /// every string; building it directly halves the cost of a CEL rule.)
@@ -237,43 +229,6 @@ pub fn json_to_cel(v: &Value) -> cel::Value {
     }
 }
 
-/// The same CEL value [`json_to_cel`] gives for the datum's JSON view, without building it.
-fn datum_to_cel(d: &Datum<'_>) -> cel::Value {
-    let float = |f: f64| {
-        if f.is_finite() {
-            cel::Value::Float(f)
-        } else {
-            cel_string(non_finite_name(f))
-        }
-    };
-    match d {
-        Datum::Null => cel::Value::Null,
-        Datum::Boolean(b) => cel::Value::Bool(*b),
-        Datum::Int(i) => cel::Value::Int(i64::from(*i)),
-        Datum::Long(i) => cel::Value::Int(*i),
-        Datum::Float(f) => float(f64::from(*f)),
-        Datum::Double(f) => float(*f),
-        Datum::Bytes(b) => cel::Value::String(Arc::new(latin1(b))),
-        Datum::String(s) | Datum::Enum(s) => cel_string(s),
-        Datum::Array(a) => cel::Value::List(Arc::new(a.iter().map(datum_to_cel).collect())),
-        Datum::Map(entries) => cel::Value::Map(cel::objects::Map {
-            map: Arc::new(
-                entries
-                    .iter()
-                    .map(|(k, v)| (cel_key(k), datum_to_cel(v)))
-                    .collect(),
-            ),
-        }),
-        Datum::Record(r) => cel::Value::Map(cel::objects::Map {
-            map: Arc::new(
-                r.iter()
-                    .map(|(k, v)| (cel_key(k), datum_to_cel(v)))
-                    .collect(),
-            ),
-        }),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use mesh_schema::avro::AvroSchema;
@@ -302,14 +257,15 @@ mod tests {
         let datum = schema.decode_datum(&bytes).expect("decodes");
         let json = datum.to_json();
         let (a, j) = (EventRef::from(&datum), EventRef::from(&json));
+        // cel's own values of a part, as cel hands them back.
+        let val = |v: EventRef<'_>| cel::Value::try_from(v.to_val().as_ref()).expect("cel");
         for name in ["s", "i", "d", "f", "b", "e", "u", "m", "a", "missing"] {
             let (x, y) = (a.get(name), j.get(name));
             assert_eq!(x.map(|v| v.scalar()), y.map(|v| v.scalar()), "{name}");
-            assert_eq!(x.map(|v| v.to_cel()), y.map(|v| v.to_cel()), "{name}");
             assert_eq!(x.map(|v| v.to_json()), y.map(|v| v.to_json()), "{name}");
-            // cel's own values, built directly, are the same CEL values.
-            let val = |v: EventRef<'_>| cel::Value::try_from(v.to_val().as_ref()).expect("cel");
-            assert_eq!(x.map(val), y.map(|v| v.to_cel()), "{name}");
+            assert_eq!(x.map(val), y.map(val), "{name}");
+            // The same value the JSON → CEL conversion (policies) gives.
+            assert_eq!(x.map(val), y.map(|v| json_to_cel(&v.to_json())), "{name}");
         }
         let path = ["m".to_owned(), "k".to_owned()];
         assert_eq!(a.lookup(&path).map(|v| v.scalar()), Some(Scalar::Num(2.0)));
@@ -317,6 +273,6 @@ mod tests {
             a.get("d").map(|v| v.scalar()),
             Some(Scalar::Str("NaN".into()))
         );
-        assert_eq!(a.to_cel(), j.to_cel());
+        assert_eq!(val(a), val(j));
     }
 }
