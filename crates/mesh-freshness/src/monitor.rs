@@ -336,7 +336,7 @@ impl Monitor {
             });
         }
         if !obs.data_loss.is_empty() {
-            self.losses.insert(pid.to_owned(), obs.data_loss.clone());
+            self.losses.insert(pid.to_owned(), obs.data_loss);
             round.feed(
                 &mut self.book,
                 product_key(AlertKind::DataLoss),
