@@ -181,13 +181,12 @@ impl Monitor {
         );
         self.views = views;
         self.evaluated_at_ms = now;
-        for view in self.views.values_mut() {
-            view.alerts = self
-                .book
-                .active()
-                .filter(|a| a.key.product_id == view.product)
-                .map(|a| AlertView::of(a, self.silences.silenced(&a.key, now)))
-                .collect();
+        // One pass over the active alerts (not one per product); views start with none.
+        for a in self.book.active() {
+            if let Some(view) = self.views.get_mut(&a.key.product_id) {
+                view.alerts
+                    .push(AlertView::of(a, self.silences.silenced(&a.key, now)));
+            }
         }
         out.into_iter().map(|t| self.decorate(t, now)).collect()
     }
