@@ -74,10 +74,26 @@ impl Monitor {
 
     /// Applies one `_mesh.contracts` record (`None` = tombstone: retired).
     pub fn apply_contract(&mut self, key: &str, contract: Option<ResolvedContract>) {
-        match contract {
-            Some(c) => self.records.insert(key.to_owned(), Arc::new(c)),
-            None => self.records.remove(key),
-        };
+        self.apply_contracts([(key.to_owned(), contract)]);
+    }
+
+    /// Applies `_mesh.contracts` records in order, then works out the evaluated set once (not
+    /// once per record: a catch-up reads every contract).
+    pub fn apply_contracts(
+        &mut self,
+        updates: impl IntoIterator<Item = (String, Option<ResolvedContract>)>,
+    ) {
+        let mut changed = false;
+        for (key, contract) in updates {
+            changed = true;
+            match contract {
+                Some(c) => self.records.insert(key, Arc::new(c)),
+                None => self.records.remove(&key),
+            };
+        }
+        if !changed {
+            return;
+        }
         self.products.clear();
         for c in self.records.values() {
             if c.status == ContractStatus::Retired || !self.config.shard.owns(&c.product_id) {
