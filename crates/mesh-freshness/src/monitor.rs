@@ -74,10 +74,26 @@ impl Monitor {
 
     /// Applies one `_mesh.contracts` record (`None` = tombstone: retired).
     pub fn apply_contract(&mut self, key: &str, contract: Option<ResolvedContract>) {
-        match contract {
-            Some(c) => self.records.insert(key.to_owned(), Arc::new(c)),
-            None => self.records.remove(key),
-        };
+        self.apply_contracts([(key.to_owned(), contract)]);
+    }
+
+    /// Applies `_mesh.contracts` records in order, then works out the evaluated set once (not
+    /// once per record: a catch-up reads every contract).
+    pub fn apply_contracts(
+        &mut self,
+        updates: impl IntoIterator<Item = (String, Option<ResolvedContract>)>,
+    ) {
+        let mut changed = false;
+        for (key, contract) in updates {
+            changed = true;
+            match contract {
+                Some(c) => self.records.insert(key, Arc::new(c)),
+                None => self.records.remove(&key),
+            };
+        }
+        if !changed {
+            return;
+        }
         self.products.clear();
         for c in self.records.values() {
             if c.status == ContractStatus::Retired || !self.config.shard.owns(&c.product_id) {
@@ -181,13 +197,12 @@ impl Monitor {
         );
         self.views = views;
         self.evaluated_at_ms = now;
-        for view in self.views.values_mut() {
-            view.alerts = self
-                .book
-                .active()
-                .filter(|a| a.key.product_id == view.product)
-                .map(|a| AlertView::of(a, self.silences.silenced(&a.key, now)))
-                .collect();
+        // One pass over the active alerts (not one per product); views start with none.
+        for a in self.book.active() {
+            if let Some(view) = self.views.get_mut(&a.key.product_id) {
+                view.alerts
+                    .push(AlertView::of(a, self.silences.silenced(&a.key, now)));
+            }
         }
         out.into_iter().map(|t| self.decorate(t, now)).collect()
     }
@@ -336,7 +351,7 @@ impl Monitor {
             });
         }
         if !obs.data_loss.is_empty() {
-            self.losses.insert(pid.to_owned(), obs.data_loss.clone());
+            self.losses.insert(pid.to_owned(), obs.data_loss);
             round.feed(
                 &mut self.book,
                 product_key(AlertKind::DataLoss),

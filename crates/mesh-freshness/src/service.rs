@@ -206,10 +206,7 @@ impl Engine {
         match result {
             Ok((updates, done)) => {
                 caught_up = done;
-                let mut m = self.shared.monitor();
-                for (key, c) in updates {
-                    m.apply_contract(&key, c);
-                }
+                self.shared.monitor().apply_contracts(updates);
             }
             Err(e) => tracing::warn!(error = %e, "cannot read contracts; using the last known set"),
         }

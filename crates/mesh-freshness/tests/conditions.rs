@@ -18,11 +18,7 @@ use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedPr
 async fn newest_record_is_found_behind_a_transaction_marker() {
     let cluster = TestCluster::transactional();
     let shutdown = Shutdown::new();
-    let contracts = cluster.unique_topic("contracts", 1).await;
-    let alerts = cluster.unique_topic("alerts", 1).await;
-    let validated = cluster.unique_topic("orders-validated", 1).await;
-    let c = contract(&validated, 10_000, 30_000, 0);
-    publish_contract(&cluster, &contracts, &c).await;
+    let (contracts, alerts, validated, c) = product(&cluster, 10_000, 30_000, 0).await;
     let (b, t) = (cluster.bootstrap_servers().to_owned(), validated.clone());
     tokio::task::spawn_blocking(move || {
         let p: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
@@ -73,11 +69,7 @@ async fn newest_record_is_found_behind_a_transaction_marker() {
 async fn broker_outage_is_its_own_alert_and_resolves_nothing() {
     let cluster = TestCluster::mock();
     let shutdown = Shutdown::new();
-    let contracts = cluster.unique_topic("contracts", 1).await;
-    let alerts = cluster.unique_topic("alerts", 1).await;
-    let validated = cluster.unique_topic("orders-validated", 1).await;
-    let c = contract(&validated, 10_000, 30_000, 0);
-    publish_contract(&cluster, &contracts, &c).await;
+    let (contracts, alerts, validated, c) = product(&cluster, 10_000, 30_000, 0).await;
     produce_at(&producer(&cluster), &validated, T0).await;
     let mut cfg = config(&contracts, &alerts, None);
     cfg.request_timeout = Duration::from_secs(2);
@@ -143,11 +135,7 @@ async fn broker_outage_is_its_own_alert_and_resolves_nothing() {
 async fn silences_api_mutes_notifications() {
     let cluster = TestCluster::start();
     let shutdown = Shutdown::new();
-    let contracts = cluster.unique_topic("contracts", 1).await;
-    let alerts = cluster.unique_topic("alerts", 1).await;
-    let validated = cluster.unique_topic("orders-validated", 1).await;
-    let c = contract(&validated, 10_000, 30_000, 0);
-    publish_contract(&cluster, &contracts, &c).await;
+    let (contracts, alerts, validated, c) = product(&cluster, 10_000, 30_000, 0).await;
     produce_at(&producer(&cluster), &validated, T0).await;
     let clock = ManualClock::new(T0 + 1_000);
     let mut engine = engine(

@@ -73,13 +73,9 @@ async fn until_events(engine: &mut Engine) -> Vec<AlertEvent> {
 async fn heartbeats_keep_a_product_fresh_and_their_absence_makes_it_stale() {
     let cluster = TestCluster::start();
     let shutdown = Shutdown::new();
-    let contracts = cluster.unique_topic("contracts", 1).await;
-    let alerts = cluster.unique_topic("alerts", 1).await;
     let progress = cluster.unique_topic("progress", 1).await;
     // The validated topic exists but never receives a record: only heartbeats can say anything.
-    let validated = cluster.unique_topic("orders-validated", 1).await;
-    let c = contract(&validated, 10_000, 30_000, 0);
-    publish_contract(&cluster, &contracts, &c).await;
+    let (contracts, alerts, validated, c) = product(&cluster, 10_000, 30_000, 0).await;
     let clock = ManualClock::new(T0 + 1_000);
     let mut cfg = config(&contracts, &alerts, None);
     cfg.progress_topic = progress.clone();
@@ -137,13 +133,9 @@ async fn heartbeats_keep_a_product_fresh_and_their_absence_makes_it_stale() {
 async fn a_data_loss_report_fires_the_data_loss_alert_with_its_offsets() {
     let cluster = TestCluster::start();
     let shutdown = Shutdown::new();
-    let contracts = cluster.unique_topic("contracts", 1).await;
-    let alerts = cluster.unique_topic("alerts", 1).await;
     let progress = cluster.unique_topic("progress", 1).await;
-    let validated = cluster.unique_topic("orders-validated", 1).await;
     // Thresholds far away: only the data loss may alert.
-    let c = contract(&validated, 600_000, 1_200_000, 0);
-    publish_contract(&cluster, &contracts, &c).await;
+    let (contracts, alerts, _, c) = product(&cluster, 600_000, 1_200_000, 0).await;
     let clock = ManualClock::new(T0 + 1_000);
     let mut cfg = config(&contracts, &alerts, None);
     cfg.progress_topic = progress.clone();

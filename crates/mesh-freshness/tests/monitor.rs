@@ -30,11 +30,7 @@ fn states(
 async fn stopped_product_fires_warn_then_critical_and_resolves() {
     let cluster = TestCluster::start();
     let shutdown = Shutdown::new();
-    let contracts = cluster.unique_topic("contracts", 1).await;
-    let alerts = cluster.unique_topic("alerts", 1).await;
-    let validated = cluster.unique_topic("orders-validated", 1).await;
-    let c = contract(&validated, 10_000, 30_000, 0);
-    publish_contract(&cluster, &contracts, &c).await;
+    let (contracts, alerts, validated, c) = product(&cluster, 10_000, 30_000, 0).await;
     let p = producer(&cluster);
     for i in 0..3 {
         produce_at(&p, &validated, T0 + i * 100).await;
@@ -185,11 +181,7 @@ async fn stopped_product_fires_warn_then_critical_and_resolves() {
 async fn consumer_that_stops_committing_raises_lag_alerts() {
     let cluster = TestCluster::start();
     let shutdown = Shutdown::new();
-    let contracts = cluster.unique_topic("contracts", 1).await;
-    let alerts = cluster.unique_topic("alerts", 1).await;
-    let validated = cluster.unique_topic("orders-validated", 1).await;
-    let c = contract(&validated, 10_000, 60_000, 0);
-    publish_contract(&cluster, &contracts, &c).await;
+    let (contracts, alerts, validated, c) = product(&cluster, 10_000, 60_000, 0).await;
     let p = producer(&cluster);
     for i in 0..5 {
         produce_at(&p, &validated, T0 + i * 1_000).await;
@@ -305,11 +297,7 @@ async fn missing_topic_and_clock_skew_have_their_own_status() {
 async fn groups_are_discovered_where_the_broker_lists_them() {
     let cluster = TestCluster::start();
     let shutdown = Shutdown::new();
-    let contracts = cluster.unique_topic("contracts", 1).await;
-    let alerts = cluster.unique_topic("alerts", 1).await;
-    let validated = cluster.unique_topic("orders-validated", 1).await;
-    let c = contract(&validated, 10_000, 60_000, 0);
-    publish_contract(&cluster, &contracts, &c).await;
+    let (contracts, alerts, validated, c) = product(&cluster, 10_000, 60_000, 0).await;
     let p = producer(&cluster);
     for i in 0..3 {
         produce_at(&p, &validated, T0 + i * 1_000).await;

@@ -17,27 +17,15 @@ use serde_json::{Value, json};
 
 use crate::LineageError;
 use crate::identity::Namespaces;
-use crate::observer::Observer;
-use crate::time::{format_millis, now_millis};
+use crate::observer::{JOB_TYPE, Observer, facet, job_event};
+use crate::time::now_millis;
 
-const PRODUCER: &str = "https://github.com/mesh/mesh-lineage";
-const JOB_EVENT: &str = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent";
-const JOB_TYPE: &str =
-    "https://openlineage.io/spec/facets/2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet";
 const OWNERSHIP_DATASET: &str = "https://openlineage.io/spec/facets/1-0-1/OwnershipDatasetFacet.json#/$defs/OwnershipDatasetFacet";
 const OWNERSHIP_JOB: &str =
     "https://openlineage.io/spec/facets/1-0-1/OwnershipJobFacet.json#/$defs/OwnershipJobFacet";
 const DOCUMENTATION: &str = "https://openlineage.io/spec/facets/1-0-1/DocumentationDatasetFacet.json#/$defs/DocumentationDatasetFacet";
 /// mesh's own dataset facet: which product a topic belongs to and in which role.
 const MESH_PRODUCT: &str = "https://github.com/mesh/mesh/blob/main/docs/lineage.md#meshproduct";
-
-fn facet(schema: &str, body: Value) -> Value {
-    let mut v = json!({"_producer": PRODUCER, "_schemaURL": schema});
-    if let (Value::Object(m), Value::Object(b)) = (&mut v, body) {
-        m.extend(b);
-    }
-    v
-}
 
 /// `ownership` owners: `domain:<domain>` (what the graph reads a dataset's domain from), the
 /// team, then the contract's owners.
@@ -81,24 +69,23 @@ pub fn contract_event(
         }
         json!({"namespace": ns, "name": name, "facets": facets})
     };
-    json!({
-        "eventTime": format_millis(at_ms),
-        "producer": PRODUCER,
-        "schemaURL": JOB_EVENT,
-        "job": {
-            "namespace": job_namespace,
-            "name": format!("gateway.{}", c.product_id),
-            "facets": {
-                "jobType": facet(JOB_TYPE, json!({
-                    "processingType": "STREAMING", "integration": "MESH",
-                    "jobType": "CONTRACT_GATEWAY",
-                })),
-                "ownership": facet(OWNERSHIP_JOB, json!({"owners": owners(c)})),
-            },
-        },
-        "inputs": [dataset(&c.topics.raw, "raw")],
-        "outputs": [dataset(&c.topics.validated, "validated"), dataset(&c.topics.dlq, "dlq")],
-    })
+    job_event(
+        job_namespace,
+        &format!("gateway.{}", c.product_id),
+        json!({
+            "jobType": facet(JOB_TYPE, json!({
+                "processingType": "STREAMING", "integration": "MESH",
+                "jobType": "CONTRACT_GATEWAY",
+            })),
+            "ownership": facet(OWNERSHIP_JOB, json!({"owners": owners(c)})),
+        }),
+        json!([dataset(&c.topics.raw, "raw")]),
+        json!([
+            dataset(&c.topics.validated, "validated"),
+            dataset(&c.topics.dlq, "dlq")
+        ]),
+        at_ms,
+    )
 }
 
 /// Tails `_mesh.contracts` from its beginning; each observation emits events for the records

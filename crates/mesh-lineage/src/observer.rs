@@ -20,8 +20,37 @@ use crate::time::{format_millis, now_millis};
 
 const PRODUCER: &str = "https://github.com/mesh/mesh-lineage";
 const JOB_EVENT: &str = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent";
-const JOB_TYPE: &str =
+pub(crate) const JOB_TYPE: &str =
     "https://openlineage.io/spec/facets/2-0-4/JobTypeJobFacet.json#/$defs/JobTypeJobFacet";
+
+/// A facet of `schema` from mesh-lineage: `body`'s members after `_producer` and `_schemaURL`.
+pub(crate) fn facet(schema: &str, body: Value) -> Value {
+    let mut v = json!({"_producer": PRODUCER, "_schemaURL": schema});
+    if let (Value::Object(m), Value::Object(b)) = (&mut v, body) {
+        m.extend(b);
+    }
+    v
+}
+
+/// An observed JobEvent (what every observer emits): job `namespace`/`name` with `job_facets`,
+/// reading `inputs` and writing `outputs` (arrays of datasets), at `at_ms`.
+pub(crate) fn job_event(
+    namespace: &str,
+    name: &str,
+    job_facets: Value,
+    inputs: Value,
+    outputs: Value,
+    at_ms: i64,
+) -> Value {
+    json!({
+        "eventTime": format_millis(at_ms),
+        "producer": PRODUCER,
+        "schemaURL": JOB_EVENT,
+        "job": {"namespace": namespace, "name": name, "facets": job_facets},
+        "inputs": inputs,
+        "outputs": outputs,
+    })
+}
 
 /// A source of observed lineage, polled periodically on a blocking thread.
 pub trait Observer: Send {
@@ -41,21 +70,19 @@ pub struct GroupTopics {
 /// Pure: a consumer group as a STREAMING `CONSUMER_GROUP` job reading its topics, as a JobEvent.
 pub fn group_event(g: &GroupTopics, job_namespace: &str, cluster_alias: &str, at_ms: i64) -> Value {
     let ns = Namespaces::kafka(cluster_alias);
-    json!({
-        "eventTime": format_millis(at_ms),
-        "producer": PRODUCER,
-        "schemaURL": JOB_EVENT,
-        "job": {
-            "namespace": job_namespace,
-            "name": g.group,
-            "facets": {"jobType": {
-                "_producer": PRODUCER, "_schemaURL": JOB_TYPE,
-                "processingType": "STREAMING", "integration": "KAFKA", "jobType": "CONSUMER_GROUP",
-            }},
-        },
-        "inputs": g.topics.iter().map(|t| json!({"namespace": ns, "name": t})).collect::<Vec<_>>(),
-        "outputs": [],
-    })
+    job_event(
+        job_namespace,
+        &g.group,
+        json!({"jobType": facet(JOB_TYPE, json!({
+            "processingType": "STREAMING", "integration": "KAFKA", "jobType": "CONSUMER_GROUP",
+        }))}),
+        g.topics
+            .iter()
+            .map(|t| json!({"namespace": ns, "name": t}))
+            .collect(),
+        json!([]),
+        at_ms,
+    )
 }
 
 /// Lists consumer groups (ListGroups) and reads each one's committed offsets (OffsetFetch, which

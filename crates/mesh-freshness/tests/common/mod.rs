@@ -53,6 +53,22 @@ pub fn contract(validated: &str, warn_ms: u64, critical_ms: u64, for_ms: u64) ->
     c
 }
 
+/// A test's own `(contracts, alerts, validated)` topics, and the example contract (thresholds as
+/// given) on `validated`, already published to `contracts`.
+pub async fn product(
+    cluster: &TestCluster,
+    warn_ms: u64,
+    critical_ms: u64,
+    for_ms: u64,
+) -> (String, String, String, ResolvedContract) {
+    let contracts = cluster.unique_topic("contracts", 1).await;
+    let alerts = cluster.unique_topic("alerts", 1).await;
+    let validated = cluster.unique_topic("orders-validated", 1).await;
+    let c = contract(&validated, warn_ms, critical_ms, for_ms);
+    publish_contract(cluster, &contracts, &c).await;
+    (contracts, alerts, validated, c)
+}
+
 pub async fn publish_contract(cluster: &TestCluster, topic: &str, c: &ResolvedContract) {
     let producer = producer(cluster);
     let key = c.record_key();
