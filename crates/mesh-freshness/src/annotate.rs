@@ -50,9 +50,11 @@ pub(crate) fn describe(
     let sla = contract
         .and_then(|c| c.sla.freshness.as_ref())
         .map(|f| {
+            // The thresholds the check applies (allowed idleness folded in), not the raw ones.
+            let (warn_ms, critical_ms) = crate::evaluate::thresholds(f);
             let limit = match severity {
-                Severity::Warning => f.warn_ms,
-                Severity::Critical => f.critical_ms,
+                Severity::Warning => warn_ms,
+                Severity::Critical => critical_ms,
             };
             format!("{} threshold {}", severity.as_str(), secs(limit as i64))
         })
