@@ -83,7 +83,7 @@ async fn handle(s: &Arc<ProduceState>, product: &str, req: Request) -> Result<Re
     let (principal, domain) = authenticate(&s.tokens, &parts.headers)?;
     check_content_type(&parts.headers)?;
     let body = read_body(body, s.config.max_body_bytes).await?;
-    let p = find_product(&s.set, product).ok_or_else(|| {
+    let p = s.set.by_product_id(product).ok_or_else(|| {
         ApiError::not_found(format!("no enforced contract for product {product}"))
     })?;
     let newest = Arc::clone(p.newest().ok_or_else(|| {
@@ -142,13 +142,6 @@ async fn handle(s: &Arc<ProduceState>, product: &str, req: Request) -> Result<Re
 fn stored_response(s: Stored) -> Response {
     let status = StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK);
     (status, axum::Json(s.body)).into_response()
-}
-
-/// The product by its id (`<domain>.<product>`).
-pub fn find_product(set: &ContractSet, product: &str) -> Option<Arc<ProductContracts>> {
-    set.raw_topics()
-        .into_iter()
-        .find_map(|t| set.product(&t).filter(|p| p.product_id == product))
 }
 
 /// Encodes a JSON value with a registered schema as Confluent wire format.
