@@ -87,6 +87,18 @@ impl ContractSet {
         v
     }
 
+    /// The product by its id (`<domain>.<product>`); if several raw topics claim it, the first
+    /// raw topic in name order.
+    pub fn by_product_id(&self, product_id: &str) -> Option<Arc<ProductContracts>> {
+        self.inner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, p)| p.product_id == product_id)
+            .min_by(|a, b| a.0.cmp(b.0))
+            .map(|(_, p)| Arc::clone(p))
+    }
+
     /// Applies one `_mesh.contracts` record. Returns an error for a value that does not parse
     /// or compile (the previous state of that key stays).
     pub fn apply(&self, key: &str, value: Option<&[u8]>) -> Result<(), String> {

@@ -237,9 +237,7 @@ pub fn replay(
     let producer: ThreadedProducer<Deliveries> = cc
         .create_with_context(Deliveries::default())
         .map_err(|e| kafka_err(raw_topic, e))?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
+    let now = crate::stream::now_ms();
     let mut report = ReplayReport::default();
     let mut seen = HashSet::new();
     for e in entries.iter().filter(|e| selection.matches(e)) {

@@ -74,14 +74,7 @@ struct QualityFields<'a> {
 
 /// Avro binary of one `QualityWindow` (schemas/quality-window.avsc), field by field.
 fn encode_quality(q: &QualityFields<'_>) -> Vec<u8> {
-    fn long(b: &mut Vec<u8>, v: i64) {
-        let mut n = ((v << 1) ^ (v >> 63)) as u64;
-        while n >= 0x80 {
-            b.push((n as u8 & 0x7f) | 0x80);
-            n >>= 7;
-        }
-        b.push(n as u8);
-    }
+    use crate::encode::long;
     fn string(b: &mut Vec<u8>, s: &str) {
         long(b, s.len() as i64);
         b.extend(s.as_bytes());

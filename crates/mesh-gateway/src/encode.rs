@@ -39,7 +39,8 @@ struct Encoder<'a> {
     errors: Vec<ShapeError>,
 }
 
-fn long(out: &mut Vec<u8>, v: i64) {
+/// An Avro `long` (zig-zag varint).
+pub(crate) fn long(out: &mut Vec<u8>, v: i64) {
     let mut z = ((v << 1) ^ (v >> 63)) as u64;
     loop {
         if z < 0x80 {

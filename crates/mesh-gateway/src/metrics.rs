@@ -55,7 +55,8 @@ pub fn describe() {
     );
 }
 
-/// One product's record counters, registered once: stream mode counts every record, and
+/// One product's record counters, registered once (per stream processor, per HTTP request):
+/// stream mode counts every record, and
 /// looking a labelled counter up per record (owned label strings, a hashed registry lookup)
 /// cost as much as validating the record.
 #[derive(Clone, Debug)]
@@ -78,11 +79,6 @@ impl ProductCounters {
         if valid { &self.valid } else { &self.rejected }.increment(1);
         self.bytes.increment(bytes as u64);
     }
-}
-
-pub fn record(product: &str, outcome: &'static str, bytes: usize) {
-    counter!(RECORDS, "product" => product.to_owned(), "outcome" => outcome).increment(1);
-    counter!(BYTES, "product" => product.to_owned()).increment(bytes as u64);
 }
 
 pub fn registry_fetch() {

@@ -5,6 +5,7 @@
 //! mode deduplicates by `(__mesh.source.partition, __mesh.source.offset)`.
 
 use mesh_kafka::pipeline::OutRecord;
+use rdkafka::message::{BorrowedHeaders, Headers};
 
 use crate::contracts::ActiveContract;
 use crate::validate::Violation;
@@ -28,7 +29,7 @@ pub const RULE_TOPIC: &str = "__rule.topic";
 pub const RULE_EXCEPTION: &str = "__rule.exception";
 
 /// Where an input record came from.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy)]
 pub struct Source<'a> {
     pub topic: &'a str,
     pub partition: i32,
@@ -36,14 +37,31 @@ pub struct Source<'a> {
     pub timestamp: Option<i64>,
     pub key: Option<&'a [u8]>,
     pub value: Option<&'a [u8]>,
-    /// The input's own headers, kept on both outputs.
-    pub headers: Vec<(String, Vec<u8>)>,
+    /// The input's own headers, kept on both outputs (borrowed: copied once, into the output).
+    pub headers: Option<&'a BorrowedHeaders>,
+}
+
+impl std::fmt::Debug for Source<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Source")
+            .field("topic", &self.topic)
+            .field("partition", &self.partition)
+            .field("offset", &self.offset)
+            .field("timestamp", &self.timestamp)
+            .field("headers", &self.headers.map_or(0, Headers::count))
+            .finish_non_exhaustive()
+    }
 }
 
 fn base(topic: &str, src: &Source<'_>) -> OutRecord {
     // Sized once for the input's headers and every header the gateway adds.
-    let mut headers = Vec::with_capacity(src.headers.len() + 16);
-    headers.extend(src.headers.iter().cloned());
+    let mut headers = Vec::with_capacity(src.headers.map_or(0, Headers::count) + 16);
+    if let Some(hs) = src.headers {
+        headers.extend(
+            hs.iter()
+                .map(|h| (h.key.to_owned(), h.value.unwrap_or_default().to_vec())),
+        );
+    }
     OutRecord {
         topic: topic.to_owned(),
         partition: None,

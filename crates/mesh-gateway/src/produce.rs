@@ -25,6 +25,7 @@ use crate::registry::{LatestIds, ParsedSchema, SchemaLookup, Unavailable};
 use crate::request::{
     Event, authenticate, check_content_type, idempotency_key, parse_events, read_body,
 };
+use crate::stream::now_ms;
 use crate::validate::{self, Outcome, RecordView, Violation};
 use crate::writer::Writer;
 use crate::{encode, metrics};
@@ -83,7 +84,7 @@ async fn handle(s: &Arc<ProduceState>, product: &str, req: Request) -> Result<Re
     let (principal, domain) = authenticate(&s.tokens, &parts.headers)?;
     check_content_type(&parts.headers)?;
     let body = read_body(body, s.config.max_body_bytes).await?;
-    let p = find_product(&s.set, product).ok_or_else(|| {
+    let p = s.set.by_product_id(product).ok_or_else(|| {
         ApiError::not_found(format!("no enforced contract for product {product}"))
     })?;
     let newest = Arc::clone(p.newest().ok_or_else(|| {
@@ -142,13 +143,6 @@ async fn handle(s: &Arc<ProduceState>, product: &str, req: Request) -> Result<Re
 fn stored_response(s: Stored) -> Response {
     let status = StatusCode::from_u16(s.status).unwrap_or(StatusCode::OK);
     (status, axum::Json(s.body)).into_response()
-}
-
-/// The product by its id (`<domain>.<product>`).
-pub fn find_product(set: &ContractSet, product: &str) -> Option<Arc<ProductContracts>> {
-    set.raw_topics()
-        .into_iter()
-        .find_map(|t| set.product(&t).filter(|p| p.product_id == product))
 }
 
 /// Encodes a JSON value with a registered schema as Confluent wire format.
@@ -232,9 +226,9 @@ async fn validate_and_write(
         let mut details = Vec::new();
         let mut records = Vec::with_capacity(events.len());
         let mut contract_version = String::new();
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64);
+        let now = now_ms();
+        // Registered once per request, not looked up per event.
+        let counters = metrics::ProductCounters::new(product);
         for (index, e) in events.into_iter().enumerate() {
             let mut violations = Vec::new();
             let key = match (&e.key, &key_entry) {
@@ -307,7 +301,7 @@ async fn validate_and_write(
             };
             match outcome {
                 Outcome::Valid { contract, .. } => {
-                    metrics::record(product, "valid", bytes);
+                    counters.record(true, bytes);
                     contract_version = contract.contract.version.clone();
                     let mut r = OutRecord {
                         topic: contract.contract.topics.validated.clone(),
@@ -332,7 +326,7 @@ async fn validate_and_write(
                     records.push(r);
                 }
                 Outcome::Rejected { violations, .. } => {
-                    metrics::record(product, "rejected", bytes);
+                    counters.record(false, bytes);
                     for v in violations {
                         metrics::http_violation(product, v.rule.as_deref().unwrap_or(&v.code));
                         details.push(json!({

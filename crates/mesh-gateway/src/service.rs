@@ -253,11 +253,7 @@ pub(crate) async fn emit_windows(
         };
         let windows = quality.drain();
         for (product_id, mut w) in windows {
-            let Some(product) = set
-                .raw_topics()
-                .into_iter()
-                .find_map(|t| set.product(&t).filter(|p| p.product_id == product_id))
-            else {
+            let Some(product) = set.by_product_id(&product_id) else {
                 continue;
             };
             let first = started.insert(product_id.clone());

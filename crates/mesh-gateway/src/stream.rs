@@ -81,16 +81,9 @@ impl Processor for GatewayProcessor {
                 "no enforced contract for {topic}"
             )));
         };
-        let mut headers = Vec::new();
-        let mut header_schema_id = false;
-        if let Some(hs) = r.headers() {
-            for h in hs.iter() {
-                if h.key == validate::VALUE_SCHEMA_ID_HEADER {
-                    header_schema_id = true;
-                }
-                headers.push((h.key.to_owned(), h.value.unwrap_or_default().to_vec()));
-            }
-        }
+        let headers = r.headers();
+        let header_schema_id =
+            headers.is_some_and(|hs| hs.iter().any(|h| h.key == validate::VALUE_SCHEMA_ID_HEADER));
         let view = RecordView {
             key: r.key(),
             value: r.payload(),
