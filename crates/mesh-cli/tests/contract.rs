@@ -20,15 +20,20 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-#[test]
-fn lint_passes_the_examples() {
-    let o = mesh(&["contract", "lint", examples().to_str().unwrap()]);
+/// Asserts that `mesh` exited 0, showing its stdout and stderr when not.
+fn assert_success(o: &Output) {
     assert!(
         o.status.success(),
         "{}{}",
-        stdout(&o),
+        stdout(o),
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+#[test]
+fn lint_passes_the_examples() {
+    let o = mesh(&["contract", "lint", examples().to_str().unwrap()]);
+    assert_success(&o);
     assert!(
         stdout(&o).contains("3 contract(s) checked: 0 error(s), 0 warning(s)"),
         "{}",
@@ -227,12 +232,7 @@ fn mesh_up_applies_the_examples_and_provisions_what_apply_writes() {
     let mut args = vec!["contract", "apply", ex.to_str().unwrap()];
     args.extend(target);
     let o = mesh(&args);
-    assert!(
-        o.status.success(),
-        "{}{}",
-        stdout(&o),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_success(&o);
     assert!(
         stdout(&o).contains("nothing changed: everything was already applied"),
         "{}",
@@ -257,11 +257,7 @@ fn mesh_up_applies_the_examples_and_provisions_what_apply_writes() {
     args.extend(target);
     let o = mesh(&args);
     let out = stdout(&o);
-    assert!(
-        o.status.success(),
-        "{out}{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert_success(&o);
     for t in [
         "orders.order-shipped.raw",
         "orders.order-shipped.v0",

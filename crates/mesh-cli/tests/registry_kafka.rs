@@ -4,13 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::ffi::OsStr;
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{MESH, Up, http};
+use common::{MESH, Registry, Up, http};
 
 /// A tansu broker process (in-memory storage), killed on drop.
 struct Tansu {
@@ -75,28 +75,16 @@ fn tansu() -> Option<Tansu> {
 
 /// `mesh registry --store kafka` on `bootstrap`: (process, address, banner line).
 fn registry(bootstrap: &str) -> (Up, String, String) {
-    let mut child = Command::new(MESH)
-        .args(["registry", "--listen", "127.0.0.1:0", "--store", "kafka"])
-        .args(["--bootstrap-server", bootstrap])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("spawn mesh registry");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("address in {line:?}"))
-        .to_owned();
+    let Registry {
+        child,
+        addr,
+        banner,
+    } = Registry::spawn(&["--store", "kafka", "--bootstrap-server", bootstrap].map(OsStr::new));
     let up = Up {
         child,
         banner: Vec::new(),
     };
-    (up, addr, line)
+    (up, addr, banner)
 }
 
 #[test]
@@ -139,7 +127,7 @@ fn two_registry_processes_share_the_kafka_store() {
 fn mesh_up_on_a_real_cluster_keeps_schemas_in_the_topic() {
     let Some(tansu) = tansu() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(MESH)
+    let child = Command::new(MESH)
         .args(["up", "--bootstrap-server", &tansu.bootstrap])
         .args(["--registry-listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
@@ -147,16 +135,7 @@ fn mesh_up_on_a_real_cluster_keeps_schemas_in_the_topic() {
         .stdout(Stdio::piped())
         .spawn()
         .expect("spawn mesh up");
-    let mut banner = Vec::new();
-    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        let done = line.starts_with("Press Ctrl-C");
-        banner.push(line);
-        if done {
-            break;
-        }
-    }
-    let up = Up { child, banner };
+    let up = Up::read_banner(child);
     let addr = up.service("registry");
     let schema = r#"{"schema":"{\"type\":\"record\",\"name\":\"Kept\",\"fields\":[]}"}"#;
     let (status, id) = http(&addr, "POST", "/subjects/kept-value/versions", Some(schema));

@@ -24,6 +24,16 @@ fn assert_one(text: &str, expected_prefix: &str, hint_contains: &str) {
     );
 }
 
+/// [`BASE`] with a CEL quality rule `expr` on its schema.
+fn with_cel_rule(expr: &str) -> String {
+    BASE.replace(
+        "slaProperties:",
+        &format!(
+            "    quality:\n      - type: custom\n        engine: cel\n        implementation: {expr}\nslaProperties:"
+        ),
+    )
+}
+
 #[test]
 fn base_contract_is_clean() {
     assert_eq!(diags(BASE), Vec::<String>::new());
@@ -112,10 +122,7 @@ fn invalid_physical_schema_is_reported() {
 
 #[test]
 fn cel_that_does_not_compile_is_an_error_at_the_expression() {
-    let text = BASE.replace(
-        "slaProperties:",
-        "    quality:\n      - type: custom\n        engine: cel\n        implementation: message.amount >>= 0\nslaProperties:",
-    );
+    let text = with_cel_rule("message.amount >>= 0");
     assert_one(
         &text,
         "c.yaml:29:25: error[cel-compile]: CEL does not compile",
@@ -131,10 +138,7 @@ fn rules_on_fields_that_do_not_exist_are_errors() {
         "c.yaml:24:15: error[unknown-field]: property `amount_eur` is not a field",
         "did you mean `amount`?",
     );
-    let text = BASE.replace(
-        "slaProperties:",
-        "    quality:\n      - type: custom\n        engine: cel\n        implementation: message.amunt > 0.0\nslaProperties:",
-    );
+    let text = with_cel_rule("message.amunt > 0.0");
     assert_one(
         &text,
         "c.yaml:29:25: error[unknown-field]: rule reads `message.amunt`",

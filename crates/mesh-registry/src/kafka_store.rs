@@ -127,13 +127,18 @@ impl KafkaLog {
 
     /// Queues `records` on the producer, in order (idempotence keeps that order across
     /// retries, and calls to `send` are ordered among themselves): appends can be pipelined.
-    pub fn send(&self, records: &[Record]) -> Result<Vec<DeliveryFuture>, StoreError> {
-        let encoded: Vec<_> = records.iter().map(Record::encode).collect();
-        let mut pending = Vec::with_capacity(encoded.len());
-        for (key, value) in &encoded {
+    /// librdkafka copies each record as it is queued, so each is encoded just before its send.
+    pub fn send<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a Record>,
+    ) -> Result<Vec<DeliveryFuture>, StoreError> {
+        let records = records.into_iter();
+        let mut pending = Vec::with_capacity(records.size_hint().0);
+        for record in records {
+            let (key, value) = record.encode();
             let mut rec: FutureRecord<'_, [u8], [u8]> =
                 FutureRecord::to(&self.topic).key(key.as_slice());
-            if let Some(v) = value {
+            if let Some(v) = &value {
                 rec = rec.payload(v.as_slice());
             }
             let fut = self

@@ -75,7 +75,7 @@ pub async fn start_with_kafka(
     let server = mesh_runtime::http::HttpServer::bind("registry", config.listen).await?;
     let addr = server.local_addr();
 
-    if config.store == StoreKind::Kafka {
+    let registry = if config.store == StoreKind::Kafka {
         let Some((kafka, provisioner)) = kafka else {
             return Err(RegistryError::Store(store::StoreError::Kafka(
                 "registry.store = kafka needs a Kafka cluster (kafka.bootstrap_servers)".into(),
@@ -91,15 +91,21 @@ pub async fn start_with_kafka(
             let task = tokio::spawn(async { Ok(()) });
             return Ok(RunningRegistry { addr, task });
         };
-        let routes = app(&config, registry);
-        ready.set(true);
-        let task = shutdown.spawn(
-            "registry-http",
-            server.serve(routes, readiness, prometheus, shutdown.clone()),
-        );
-        return Ok(RunningRegistry { addr, task });
-    }
+        registry
+    } else {
+        open_embedded(&config).await?
+    };
+    let routes = app(&config, registry);
+    ready.set(true);
+    let task = shutdown.spawn(
+        "registry-http",
+        server.serve(routes, readiness, prometheus, shutdown.clone()),
+    );
+    Ok(RunningRegistry { addr, task })
+}
 
+/// The embedded store (on disk in `config.data_dir`, or in memory), replayed.
+async fn open_embedded(config: &RegistryConfig) -> Result<service::Registry, RegistryError> {
     let store: Arc<dyn store::SchemaStore> = match &config.data_dir {
         Some(dir) => {
             let dir = dir.clone();
@@ -117,22 +123,12 @@ pub async fn start_with_kafka(
         }
         None => Arc::new(store::MemoryStore::default()),
     };
-    let registry = {
-        let store = Arc::clone(&store);
-        let emit = config.emit_avro_schema_type;
-        tokio::task::spawn_blocking(move || service::Registry::open(store, emit))
-            .await
-            .map_err(|e| {
-                RegistryError::http(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-            })??
-    };
-    let routes = app(&config, registry);
-    ready.set(true);
-    let task = shutdown.spawn(
-        "registry-http",
-        server.serve(routes, readiness, prometheus, shutdown.clone()),
-    );
-    Ok(RunningRegistry { addr, task })
+    let emit = config.emit_avro_schema_type;
+    tokio::task::spawn_blocking(move || service::Registry::open(store, emit))
+        .await
+        .map_err(|e| {
+            RegistryError::http(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        })?
 }
 
 /// The Confluent API routes over `registry` with `config`'s request size limit, cluster id and

@@ -131,26 +131,20 @@ impl State {
             } => {
                 let stored = StoredSchema::from_value(v);
                 let import = self.mode_of(subject) == Mode::Import;
-                if !import
-                    && let Some(held) = self.value(subject, *version)
-                    && held.id != v.id
-                {
-                    tracing::warn!(
-                        id = v.id,
-                        held = held.id,
-                        subject,
-                        version,
-                        "ignoring record claiming a version that holds another id"
-                    );
-                    return false;
-                }
-                if !import
-                    && !v.deleted
-                    && self
-                        .value(subject, *version)
-                        .is_some_and(|held| held.deleted)
-                {
-                    return true;
+                if !import && let Some(held) = self.value(subject, *version) {
+                    if held.id != v.id {
+                        tracing::warn!(
+                            id = v.id,
+                            held = held.id,
+                            subject,
+                            version,
+                            "ignoring record claiming a version that holds another id"
+                        );
+                        return false;
+                    }
+                    if held.deleted && !v.deleted {
+                        return true;
+                    }
                 }
                 if let Some(existing) = self.schemas.get(&v.id) {
                     if existing.identity() != stored.identity() {
@@ -163,23 +157,26 @@ impl State {
                     }
                 } else {
                     let identity = stored.identity();
-                    if let Some(id) = self.find_id(&identity)
-                        && !import
-                    {
-                        tracing::warn!(
-                            id = v.id,
-                            existing = id,
-                            subject,
-                            "ignoring record giving a second id to a schema"
-                        );
-                        return false;
-                    }
-                    if self.find_id(&identity).is_none() {
-                        let d = digest(&identity);
-                        match self.identities.entry(d) {
-                            Entry::Occupied(_) => self.collisions.entry(d).or_default().push(v.id),
-                            Entry::Vacant(e) => {
-                                e.insert(v.id);
+                    match self.find_id(&identity) {
+                        Some(id) if !import => {
+                            tracing::warn!(
+                                id = v.id,
+                                existing = id,
+                                subject,
+                                "ignoring record giving a second id to a schema"
+                            );
+                            return false;
+                        }
+                        Some(_) => {}
+                        None => {
+                            let d = digest(&identity);
+                            match self.identities.entry(d) {
+                                Entry::Occupied(_) => {
+                                    self.collisions.entry(d).or_default().push(v.id)
+                                }
+                                Entry::Vacant(e) => {
+                                    e.insert(v.id);
+                                }
                             }
                         }
                     }

@@ -220,20 +220,11 @@ async fn apply_one(
     if let Some(o) = &old {
         let changes = diff(o, c);
         if is_breaking(&changes) {
-            let mut why: Vec<String> = changes
+            let why = changes
                 .iter()
                 .filter(|x| x.breaking)
-                .map(|x| x.what.clone())
-                .collect();
-            why.push(format!(
-                "breaking changes need a new major: set `version: {}.0.0`",
-                c.major + 1
-            ));
-            return Ok(Outcome {
-                key,
-                result: Applied::Refused,
-                details: why,
-            });
+                .map(|x| x.what.clone());
+            return Ok(refused_breaking(key, why, c.major));
         }
         details.extend(changes.iter().map(ToString::to_string));
     }
@@ -242,25 +233,17 @@ async fn apply_one(
     let latest = t.registry.latest(subject).await?;
     let latest_major = latest
         .as_ref()
-        .and_then(|l| l.pointer("/metadata/properties/application.major.version"))
+        .and_then(|l| l.pointer("/metadata/properties"))
+        .and_then(|p| p.get(project::MAJOR_PROPERTY))
         .and_then(Value::as_str)
         .map(str::to_owned);
     if latest.is_some() && latest_major.as_deref() == Some(c.major.to_string().as_str()) {
         let problems = t.registry.incompatibilities(subject, &registration).await?;
         if !problems.is_empty() {
-            let mut why: Vec<String> = problems
+            let why = problems
                 .into_iter()
-                .map(|p| format!("schema incompatible: {p}"))
-                .collect();
-            why.push(format!(
-                "breaking changes need a new major: set `version: {}.0.0`",
-                c.major + 1
-            ));
-            return Ok(Outcome {
-                key,
-                result: Applied::Refused,
-                details: why,
-            });
+                .map(|p| format!("schema incompatible: {p}"));
+            return Ok(refused_breaking(key, why, c.major));
         }
     }
     // 2. The previous major, to deprecate when this is a new one.
@@ -411,6 +394,20 @@ async fn apply_one(
 /// Creates the missing topics. The record is written first: a broker without CreateTopics
 /// (`mesh up`'s embedded one) is provisioned by the process owning it, from `_mesh.contracts`,
 /// within a moment; otherwise the Admin API creates them (and validates existing ones).
+/// A change refused as breaking within major `major`: its reasons, then what to do instead.
+fn refused_breaking(key: String, why: impl Iterator<Item = String>, major: u64) -> Outcome {
+    let mut details: Vec<String> = why.collect();
+    details.push(format!(
+        "breaking changes need a new major: set `version: {}.0.0`",
+        major + 1
+    ));
+    Outcome {
+        key,
+        result: Applied::Refused,
+        details,
+    }
+}
+
 async fn provision_topics(
     t: &Target,
     plans: &[project::TopicPlan],

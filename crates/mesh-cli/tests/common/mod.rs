@@ -2,6 +2,7 @@
 //! processes, and a minimal HTTP client.
 #![allow(dead_code)] // each test file uses a different subset
 
+use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -17,7 +18,7 @@ pub struct Up {
 impl Up {
     /// Starts `mesh up` on free ports and reads its banner up to "Press Ctrl-C".
     pub fn start(data_dir: &std::path::Path) -> Self {
-        let mut child = Command::new(MESH)
+        let child = Command::new(MESH)
             .args(["up", "--broker-listen", "127.0.0.1:0"])
             .args(["--gateway-listen", "127.0.0.1:0"])
             .args(["--registry-listen", "127.0.0.1:0"])
@@ -34,6 +35,11 @@ impl Up {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn mesh up");
+        Self::read_banner(child)
+    }
+
+    /// Reads the banner of a spawned `mesh up` (stdout piped) up to "Press Ctrl-C".
+    pub fn read_banner(mut child: Child) -> Self {
         let stdout = child.stdout.take().unwrap();
         let mut banner = Vec::new();
         for line in BufReader::new(stdout).lines() {
@@ -124,9 +130,14 @@ pub struct Registry {
 
 impl Registry {
     pub fn start(data_dir: &Path) -> Self {
+        Self::spawn(&["--data-dir".as_ref(), data_dir.as_os_str()])
+    }
+
+    /// `mesh registry --listen 127.0.0.1:0` with `args`; returns once it prints its address.
+    pub fn spawn(args: &[&OsStr]) -> Self {
         let mut child = Command::new(MESH)
-            .args(["registry", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
+            .args(["registry", "--listen", "127.0.0.1:0"])
+            .args(args)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()

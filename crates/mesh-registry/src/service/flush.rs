@@ -42,7 +42,7 @@ impl Core {
     /// the queue is empty.
     pub(super) async fn flush(self: Arc<Self>) {
         loop {
-            let batch = {
+            let mut batch = {
                 let mut log = self.log();
                 if log.queue.is_empty() {
                     log.flushing = false;
@@ -50,19 +50,21 @@ impl Core {
                 }
                 std::mem::take(&mut log.queue)
             };
-            let records: Vec<Record> = batch
-                .iter()
-                .flat_map(|q| q.records.iter().cloned())
-                .collect();
             let outcomes: Result<Vec<bool>, StoreError> = match &self.backend {
-                Backend::Local(store) => self
-                    .append_local(store, records)
-                    .await
-                    .map(|()| vec![true; batch.len()]),
+                Backend::Local(store) => {
+                    // Moved, not cloned: `finish` needs only the keys and the answer channels.
+                    let records: Vec<Record> = batch
+                        .iter_mut()
+                        .flat_map(|q| std::mem::take(&mut q.records))
+                        .collect();
+                    self.append_local(store, records)
+                        .await
+                        .map(|()| vec![true; batch.len()])
+                }
                 Backend::Kafka(tail) => {
                     // Pipelined: this batch is read back while the next one is produced.
                     let sizes: Vec<usize> = batch.iter().map(|q| q.records.len()).collect();
-                    let sent = tail.send(&records);
+                    let sent = tail.send(batch.iter().flat_map(|q| &q.records));
                     let core = Arc::clone(&self);
                     tokio::spawn(async move {
                         let Backend::Kafka(tail) = &core.backend else {

@@ -47,7 +47,10 @@ impl Tail {
     }
 
     /// Queues the records of several writes on the producer, in order.
-    pub(super) fn send(&self, records: &[Record]) -> Result<Vec<DeliveryFuture>, StoreError> {
+    pub(super) fn send<'a>(
+        &self,
+        records: impl IntoIterator<Item = &'a Record>,
+    ) -> Result<Vec<DeliveryFuture>, StoreError> {
         self.log.send(records)
     }
 
@@ -77,15 +80,19 @@ impl Tail {
     /// Reads the log up to its current end (asked of the broker), so what is decided next sees
     /// every write acknowledged before this call, on any instance.
     pub(super) async fn sync(&self) -> Result<(), StoreError> {
-        let log = Arc::clone(&self.log);
-        let last = tokio::task::spawn_blocking(move || log.last_offset())
-            .await
-            .map_err(|e| StoreError::Kafka(format!("end offset task: {e}")))??;
-        match last {
+        match last_offset(&self.log).await? {
             Some(last) => self.applied(last).await,
             None => Ok(()),
         }
     }
+}
+
+/// [`KafkaLog::last_offset`] off the async workers (it blocks on the broker).
+async fn last_offset(log: &Arc<KafkaLog>) -> Result<Option<i64>, StoreError> {
+    let log = Arc::clone(log);
+    tokio::task::spawn_blocking(move || log.last_offset())
+        .await
+        .map_err(|e| StoreError::Kafka(format!("end offset task: {e}")))?
 }
 
 impl Core {
@@ -137,12 +144,7 @@ impl Registry {
         stop: CancellationToken,
     ) -> Result<Option<Self>, RegistryError> {
         let log = Arc::new(log);
-        let last = {
-            let log = Arc::clone(&log);
-            tokio::task::spawn_blocking(move || log.last_offset())
-                .await
-                .map_err(|e| StoreError::Kafka(format!("end offset task: {e}")))??
-        };
+        let last = last_offset(&log).await?;
         let registry = Self::with_core(
             State::default(),
             Backend::Kafka(Tail {

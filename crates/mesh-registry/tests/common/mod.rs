@@ -31,6 +31,10 @@ impl Sr {
             ..config
         };
         let running = mesh_registry::start(config, &shutdown).await.unwrap();
+        Self::serving(shutdown, running)
+    }
+
+    fn serving(shutdown: Shutdown, running: RunningRegistry) -> Self {
         Self {
             base: format!("http://{}", running.addr),
             http: Client::new(),
@@ -68,12 +72,7 @@ impl Sr {
         )
         .await
         .unwrap();
-        Self {
-            base: format!("http://{}", running.addr),
-            http: Client::new(),
-            shutdown,
-            running: Some(running),
-        }
+        Self::serving(shutdown, running)
     }
 
     pub async fn memory() -> Self {
