@@ -27,8 +27,9 @@ use serde::Deserialize;
 
 use crate::GatewayError;
 
-/// The registry metadata property holding a schema's contract major version.
-pub const MAJOR_PROPERTY: &str = "application.major.version";
+// The registry metadata property holding a schema's contract major version (set by the
+// contract's registry projection).
+use mesh_contract::project::MAJOR_PROPERTY;
 
 /// A parsed schema, ready to decode payloads.
 #[derive(Clone, Debug)]
